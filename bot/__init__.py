@@ -1,0 +1,1 @@
+"""milchak — the app: Telegram bot, Rasa action server, admin console and jobs."""

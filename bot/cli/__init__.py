@@ -1,0 +1,13 @@
+"""The ``milchak`` command line: one module per command group."""
+
+import click
+
+from bot.cli import db
+
+
+@click.group()
+def main() -> None:
+    """밀착 (milchak) — 국제생명 계약자 밀착관리 챗봇."""
+
+
+main.add_command(db.db)

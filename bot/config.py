@@ -1,0 +1,34 @@
+"""Settings read from the environment (prefix ``MILCHAK_``) and an optional ``.env`` file."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MILCHAK_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./milchak.db"
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_poll_interval: float = 0.0
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout: float = 15.0
+    rasa_model_dir: Path = PROJECT_ROOT / "models"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    secret_key: SecretStr = SecretStr("change-me-in-production")
+    company_phone: str = "1588-0000"
+    timezone: str = "Asia/Seoul"
+    outbox_interval: float = 1.0
+    escalation_interval: float = 30.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,291 @@
+"""SQLAlchemy models: organisation, policyholders, policies, requests and the contact ledger."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class RequestKind(enum.StrEnum):
+    COMPLAINT = "complaint"
+    SUGGESTION = "suggestion"
+    LOAN = "loan"
+    MOVING = "moving"
+    FUNERAL = "funeral"
+    WEDDING = "wedding"
+    CALLBACK = "callback"
+    CARD = "card"
+    QUESTION = "question"  # a question the bot could not answer, passed to a person
+
+
+class RequestStatus(enum.StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = (RequestStatus.NEW, RequestStatus.ACKNOWLEDGED, RequestStatus.IN_PROGRESS)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+    employees: Mapped[list[Employee]] = relationship(back_populates="department")
+
+
+class Employee(Base):
+    __tablename__ = "employees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_no: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(30))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    home_area: Mapped[str] = mapped_column(String(100))
+    home_lat: Mapped[float | None]
+    home_lon: Mapped[float | None]
+    phone: Mapped[str | None] = mapped_column(String(20))
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    telegram_blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    is_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    away_from: Mapped[date | None] = mapped_column(Date)
+    away_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = _now_column()
+
+    department: Mapped[Department] = relationship(back_populates="employees")
+    deputy: Mapped[Employee | None] = relationship(remote_side="Employee.id")
+
+    @property
+    def display_name(self) -> str:
+        """Name with title, as Koreans address a colleague: 김영환 기획부장."""
+        return f"{self.name} {self.title}"
+
+
+class Policyholder(Base):
+    __tablename__ = "policyholders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # digits only: 01055123087
+    birth_date: Mapped[date] = mapped_column(Date)
+    address: Mapped[str] = mapped_column(String(200))
+    area: Mapped[str] = mapped_column(String(100))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now_column()
+
+    employee: Mapped[Employee | None] = relationship()
+    policies: Mapped[list[Policy]] = relationship(back_populates="policyholder")
+
+
+class Verification(Base):
+    """One Telegram account's progress through verification, and its lockout."""
+
+    __tablename__ = "verifications"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    stage: Mapped[str] = mapped_column(
+        String(20), default="need_contact"
+    )  # need_contact|need_birth
+    policyholder_id: Mapped[int | None] = mapped_column(ForeignKey("policyholders.id"))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Policy(Base):
+    __tablename__ = "policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    policyholder_id: Mapped[int] = mapped_column(ForeignKey("policyholders.id"), index=True)
+    product: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active|lapsed|matured|...
+    premium: Mapped[int] = mapped_column(Integer)  # monthly, won
+    next_due_date: Mapped[date | None] = mapped_column(Date)
+    maturity_date: Mapped[date | None] = mapped_column(Date)
+    surrender_value: Mapped[int] = mapped_column(BigInteger, default=0)
+    loan_limit: Mapped[int] = mapped_column(BigInteger, default=0)
+    loan_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))  # % a year
+    deposit_account_masked: Mapped[str | None] = mapped_column(String(40))
+    coverage_summary: Mapped[str] = mapped_column(Text, default="")
+
+    policyholder: Mapped[Policyholder] = relationship(back_populates="policies")
+
+
+class Partner(Base):
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), unique=True)  # moving|funeral|wedding
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+    discount: Mapped[str] = mapped_column(String(50))
+
+
+class Request(Base):
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)  # R-20261125-0007
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=RequestStatus.NEW, index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    policyholder_id: Mapped[int] = mapped_column(ForeignKey("policyholders.id"), index=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = _now_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+
+    policyholder: Mapped[Policyholder] = relationship()
+    employee: Mapped[Employee | None] = relationship()
+    policy: Mapped[Policy | None] = relationship()
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", order_by="RequestEvent.id"
+    )
+
+
+class RequestEvent(Base):
+    """A request's history: who did what, when."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))  # created|acknowledged|resolved|escalated|...
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = _now_column()
+
+    request: Mapped[Request] = relationship(back_populates="events")
+
+
+class Contact(Base):
+    """The ledger: one row per message or touch point between the company and a policyholder."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_policyholder_created", "policyholder_id", "created_at"),
+        Index("ix_contacts_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    policyholder_id: Mapped[int | None] = mapped_column(ForeignKey("policyholders.id"))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in|out
+    channel: Mapped[str] = mapped_column(String(20), default="telegram")  # telegram|phone|visit|...
+    sender: Mapped[str] = mapped_column(String(20))  # policyholder|bot|employee|unknown
+    text: Mapped[str] = mapped_column(Text)  # personal numbers masked
+    intent: Mapped[str | None] = mapped_column(String(40), index=True)
+    confidence: Mapped[float | None]
+    labelled_intent: Mapped[str | None] = mapped_column(String(40))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    telegram_update_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = _now_column()
+
+
+class OutboxMessage(Base):
+    """A message waiting to be delivered to Telegram; the worker retries it with backoff."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    policyholder_id: Mapped[int | None] = mapped_column(ForeignKey("policyholders.id"))
+    purpose: Mapped[str] = mapped_column(String(30), default="alert")
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = _now_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = _now_column()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EmployeeInvite(Base):
+    __tablename__ = "employee_invites"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now_column()
+
+
+class AdminUser(Base):
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))  # admin|head|auditor
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now_column()
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_user_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
+    action: Mapped[str] = mapped_column(String(30))  # login|view|export|label|...
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = _now_column()
