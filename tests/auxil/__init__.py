@@ -1,0 +1,1 @@
+"""Test helpers: databases, fake Telegram Bot API, Rasa process."""
