@@ -1,4 +1,4 @@
-"""Shared fixtures. Database tests run on SQLite, and on PostgreSQL when MILCHAK_TEST_POSTGRES_URL is set."""
+"""Shared fixtures: database tests run on SQLite, and on PostgreSQL when configured."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
