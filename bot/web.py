@@ -1,0 +1,24 @@
+"""The web side: health check, Rasa action endpoint and admin console, as one Starlette app."""
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bot.config import Settings
+from bot.db import create_engine_and_sessions  # noqa: F401  (re-exported for callers)
+
+
+async def healthz(_request: Request) -> JSONResponse:
+    """Answer load balancers and `milchak run`'s readiness check."""
+    return JSONResponse({"status": "ok"})
+
+
+def create_web_app(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Starlette:
+    """Build the Starlette app that serves /healthz, /actions/webhook and /admin."""
+    routes = [Route("/healthz", healthz)]
+    app = Starlette(routes=routes)
+    app.state.sessions = sessions
+    app.state.settings = settings
+    return app
