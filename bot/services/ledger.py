@@ -1,0 +1,64 @@
+"""The contact ledger: every message between the company and a policyholder is one row."""
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Contact
+from bot.services.masking import mask_personal_numbers
+
+
+async def record_contact(
+    session: AsyncSession,
+    *,
+    direction: str,
+    sender: str,
+    text: str,
+    policyholder_id: int | None = None,
+    employee_id: int | None = None,
+    channel: str = "telegram",
+    intent: str | None = None,
+    confidence: float | None = None,
+    request_id: int | None = None,
+    telegram_user_id: int | None = None,
+    telegram_update_id: int | None = None,
+    telegram_message_id: int | None = None,
+) -> Contact:
+    """Store one message, personal numbers masked, and return the row (flushed, with an id)."""
+    contact = Contact(
+        direction=direction,
+        sender=sender,
+        text=mask_personal_numbers(text),
+        policyholder_id=policyholder_id,
+        employee_id=employee_id,
+        channel=channel,
+        intent=intent,
+        confidence=confidence,
+        request_id=request_id,
+        telegram_user_id=telegram_user_id,
+        telegram_update_id=telegram_update_id,
+        telegram_message_id=telegram_message_id,
+    )
+    session.add(contact)
+    await session.flush()
+    return contact
+
+
+async def record_inbound_once(session: AsyncSession, **fields: object) -> Contact | None:
+    """Store an inbound Telegram message unless its update id was stored before.
+
+    Telegram re-delivers updates after a crash or a timeout; returning None tells the caller
+    this update was already handled and must not be answered twice.
+    """
+    update_id = fields.get("telegram_update_id")
+    if update_id is not None:
+        seen = await session.scalar(
+            select(Contact.id).where(Contact.telegram_update_id == update_id)
+        )
+        if seen is not None:
+            return None
+    try:
+        async with session.begin_nested():
+            return await record_contact(session, direction="in", **fields)  # type: ignore[arg-type]
+    except IntegrityError:  # a concurrent worker stored the same update first
+        return None
