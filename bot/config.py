@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     telegram_poll_interval: float = 0.0
+    telegram_bot_username: str = "milchak_bot"  # for employee invite links
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 15.0
     rasa_model_dir: Path = PROJECT_ROOT / "models"
