@@ -72,14 +72,14 @@ def start_rasa(
 
 
 async def wait_for_rasa(
-    rasa: RasaClient, process: subprocess.Popen[bytes] | None, timeout: float = 240
+    rasa: RasaClient, process: subprocess.Popen[bytes] | None, limit_seconds: float = 240
 ) -> None:
     """Poll until Rasa has loaded its model, printing progress."""
     started = time.monotonic()
     while not await rasa.is_ready():
         if process is not None and process.poll() is not None:
             raise SystemExit(f"Rasa가 시작하지 못했습니다 (종료 코드 {process.returncode}).")
-        if time.monotonic() - started > timeout:
+        if time.monotonic() - started > limit_seconds:
             raise SystemExit("Rasa가 제시간에 준비되지 않았습니다.")
         print(".", end="", file=sys.stderr, flush=True)
         await asyncio.sleep(1)
