@@ -551,26 +551,43 @@ async def _ensure_empty(session: AsyncSession) -> None:
 
 
 async def _insert_returning_ids(
-    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]]
+    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]], *, key: str
 ) -> list[int]:
+    """Insert ``rows`` and return their ids in order, looked up by the unique column ``key``.
+
+    Plain executemany plus one SELECT: ``RETURNING`` with guaranteed order falls back to one
+    statement per row on SQLite, which is far slower.
+    """
     if not rows:
         return []
-    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
-    result = await session.execute(stmt, rows)
-    return list(result.scalars())
+    await _insert_many(session, model, rows)
+    table = model.__table__
+    column = table.c[key]
+    connection = await session.connection()
+    keys = [row[key] for row in rows]
+    found = await connection.execute(select(column, table.c.id).where(column.in_(keys)))
+    ids = dict(found.tuples().all())
+    return [ids[k] for k in keys]
+
+
+async def _insert_many(session: AsyncSession, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Core executemany: no ORM bookkeeping, one round of driver executemany."""
+    if rows:
+        connection = await session.connection()
+        await connection.execute(insert(model.__table__), rows)
 
 
 async def _write_partners(session: AsyncSession) -> int:
     existing = set(await session.scalars(select(Partner.kind)))
     rows = [dict(p) for p in PARTNERS if p["kind"] not in existing]
     if rows:
-        await session.execute(insert(Partner), rows)
+        await _insert_many(session, Partner, rows)
     return len(rows)
 
 
 async def _write_employees(session: AsyncSession, plan: DemoPlan) -> list[int]:
     dept_ids = await _insert_returning_ids(
-        session, Department, [{"name": name} for name, _ in DEPARTMENTS]
+        session, Department, [{"name": name} for name, _ in DEPARTMENTS], key="name"
     )
     dept_by_name = dict(zip((name for name, _ in DEPARTMENTS), dept_ids, strict=True))
     rows = [
@@ -588,7 +605,7 @@ async def _write_employees(session: AsyncSession, plan: DemoPlan) -> list[int]:
         }
         for e in plan.employees
     ]
-    ids = await _insert_returning_ids(session, Employee, rows)
+    ids = await _insert_returning_ids(session, Employee, rows, key="employee_no")
     await session.execute(
         update(Employee),
         [{"id": ids[i], "deputy_id": ids[d]} for i, d in enumerate(plan.deputies)],
@@ -631,7 +648,7 @@ async def seed_demo(
             {**h, "employee_id": employee_ids[plan.holder_employee[start + i]]}
             for i, h in enumerate(holders)
         ]
-        holder_ids = await _insert_returning_ids(session, Policyholder, rows)
+        holder_ids = await _insert_returning_ids(session, Policyholder, rows, key="phone")
         policy_rows = [
             {**p, "policyholder_id": holder_id}
             for holder_id, plist in zip(
@@ -639,7 +656,7 @@ async def seed_demo(
             )
             for p in plist
         ]
-        await session.execute(insert(Policy), policy_rows)
+        await _insert_many(session, Policy, policy_rows)
         policies += len(policy_rows)
         report("계약자·계약 저장", start + len(holders), total)
 
@@ -924,15 +941,15 @@ async def seed_contacts(
             conversations.generate(contacts, requests)
         del contacts[count - written :]
         if requests:
-            ids = await _insert_returning_ids(session, Request, requests)
+            ids = await _insert_returning_ids(session, Request, requests, key="reference")
             events = [
                 e for rid, r in zip(ids, requests, strict=True) for e in _request_events(rid, r)
             ]
-            await session.execute(insert(RequestEvent), events)
+            await _insert_many(session, RequestEvent, events)
             for c in contacts:
                 if c["request_id"] is not None:
                     c["request_id"] = ids[c["request_id"]]
-        await session.execute(insert(Contact), contacts)
+        await _insert_many(session, Contact, contacts)
         written += len(contacts)
         requests_written += len(requests)
         report("접촉 이력 생성", written, count)
