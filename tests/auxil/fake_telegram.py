@@ -1,0 +1,684 @@
+"""A fake Telegram Bot API server on loopback for tests.
+
+python-telegram-bot talks to it over real HTTP exactly as it talks to api.telegram.org once the
+application is built with ``base_url(fake.base_url)``. Tests push updates (text, contacts,
+stickers, callback presses …) that the bot receives through ``getUpdates``, and inspect what the
+bot sent. Failures (429 flood control, 403 blocked by the user) can be injected per method and
+chat.
+
+Usage::
+
+    async with FakeTelegram() as fake:
+        application = Application.builder().token(fake.token).base_url(fake.base_url)...
+        fake.push_text(4242, "안녕하세요")
+        message = await fake.wait_for_message(4242)
+
+Everything runs in the test's event loop (uvicorn served in-process), so waiting helpers are
+plain ``asyncio`` conditions.
+"""
+
+# Test helpers take `timeout=` like the rest of the test API; they wrap asyncio.wait_for.
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+DEFAULT_TOKEN = "123456789:TEST-fake-telegram-token"
+BOT_USERNAME = "milchak_bot"
+
+# Form bodies carry every value as a string; these are decoded as JSON (numbers, objects).
+_JSON_FIELDS = {
+    "chat_id",
+    "message_id",
+    "reply_to_message_id",
+    "reply_markup",
+    "reply_parameters",
+    "offset",
+    "limit",
+    "timeout",
+    "allowed_updates",
+    "commands",
+    "scope",
+    "show_alert",
+    "cache_time",
+    "disable_web_page_preview",
+    "link_preview_options",
+    "drop_pending_updates",
+    "entities",
+    "disable_notification",
+    "protect_content",
+}
+
+
+@dataclass
+class SentMessage:
+    """A message the bot sent (its current state: edits are applied in place)."""
+
+    message_id: int
+    chat_id: int
+    text: str
+    reply_markup: dict[str, Any] | None
+    date: int
+    method: str = "sendMessage"
+    reply_to_message_id: int | None = None
+    edits: list[str] = field(default_factory=list)  # earlier texts, oldest first
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(text, callback_data or url) of every inline button, row by row."""
+        out: list[tuple[str, str]] = []
+        for row in (self.reply_markup or {}).get("inline_keyboard", []):
+            for button in row:
+                out.append(
+                    (button.get("text", ""), button.get("callback_data", button.get("url", "")))
+                )
+        return out
+
+    @property
+    def keyboard(self) -> list[str]:
+        """Texts of a reply keyboard's buttons (e.g. the share-contact button)."""
+        rows = (self.reply_markup or {}).get("keyboard", [])
+        return [b if isinstance(b, str) else b.get("text", "") for row in rows for b in row]
+
+
+@dataclass
+class Call:
+    """One Bot API call the bot made, with its decoded parameters."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+@dataclass
+class _Failure:
+    method: str
+    chat_id: int | None
+    status: int
+    description: str
+    retry_after: int | None
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without signal handling: Ctrl-C belongs to pytest, not to the fake."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class FakeTelegram:
+    """In-process fake Bot API; use as ``async with FakeTelegram() as fake``."""
+
+    def __init__(self, token: str = DEFAULT_TOKEN, *, username: str = BOT_USERNAME) -> None:
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.username = username
+        self.port = 0
+        self.calls: list[Call] = []
+        self.updates: list[dict[str, Any]] = []  # every update ever pushed, in order
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # scope (JSON) → commands
+        self.callback_answers: list[dict[str, Any]] = []
+        self._pending: list[dict[str, Any]] = []  # not yet confirmed by an offset
+        self._messages: dict[int, SentMessage] = {}  # bot messages by id
+        self._user_messages: dict[int, dict[str, Any]] = {}  # user messages by id
+        self._message_ids = itertools.count(1)
+        self._update_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._failures: list[_Failure] = []
+        self._blocked: set[int] = set()
+        self._changed = asyncio.Condition()
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._background: set[asyncio.Future[None]] = set()
+        self._delivered: set[int] = set()  # id() of update dicts handed to getUpdates
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def base_url(self) -> str:
+        """Value for ``ApplicationBuilder.base_url`` (the token is appended by PTB)."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """Value for ``ApplicationBuilder.base_file_url``."""
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    async def __aenter__(self) -> FakeTelegram:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        app = Starlette(
+            routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
+        )
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        )
+        self._server = _QuietServer(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake Telegram server did not start")
+            await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._task, timeout=5)
+
+    # ------------------------------------------------------------------ pushing updates
+    def _user(self, user_id: int, first_name: str) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "ko"}
+
+    def _chat(self, user_id: int, first_name: str) -> dict[str, Any]:
+        return {"id": user_id, "type": "private", "first_name": first_name}
+
+    def _message(self, user_id: int, first_name: str, **content: Any) -> dict[str, Any]:
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(user_id, first_name),
+            "from": self._user(user_id, first_name),
+            **content,
+        }
+        self._user_messages[message["message_id"]] = message
+        return message
+
+    def push_raw(self, update: dict[str, Any]) -> int:
+        """Queue an update as given (e.g. to repeat an update id); returns its update_id."""
+        update = dict(update)  # a repeat is a distinct delivery
+        self.updates.append(update)
+        self._pending.append(update)
+        self._notify()
+        return int(update["update_id"])
+
+    def _push_message(self, user_id: int, first_name: str, **content: Any) -> int:
+        message = self._message(user_id, first_name, **content)
+        return self.push_raw({"update_id": next(self._update_ids), "message": message})
+
+    def push_text(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        reply_to_message_id: int | None = None,
+        first_name: str = "사용자",
+    ) -> int:
+        """A private text message from ``user_id``; commands get a bot_command entity."""
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            content["entities"] = [
+                {
+                    "type": "bot_command",
+                    "offset": 0,
+                    "length": len(command.encode("utf-16-le")) // 2,
+                }
+            ]
+        if reply_to_message_id is not None:
+            content["reply_to_message"] = self._message_by_id(reply_to_message_id)
+        return self._push_message(user_id, first_name, **content)
+
+    def push_contact(
+        self,
+        user_id: int,
+        phone: str,
+        contact_user_id: int | None,
+        *,
+        first_name: str = "사용자",
+    ) -> int:
+        """A shared contact card; ``contact_user_id == user_id`` means the user's own number."""
+        contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
+        if contact_user_id is not None:
+            contact["user_id"] = contact_user_id
+        return self._push_message(user_id, first_name, contact=contact)
+
+    def push_sticker(self, user_id: int, *, first_name: str = "사용자") -> int:
+        """A sticker message."""
+        sticker = {
+            "file_id": "CAACAgIAAxkBAAIBsticker",
+            "file_unique_id": "AgADsticker",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "😀",
+        }
+        return self._push_message(user_id, first_name, sticker=sticker)
+
+    def push_photo(
+        self, user_id: int, *, caption: str | None = None, first_name: str = "사용자"
+    ) -> int:
+        """A photo message (one size)."""
+        photo = [
+            {"file_id": "AgACAgphoto", "file_unique_id": "AQADphoto", "width": 90, "height": 90}
+        ]
+        content: dict[str, Any] = {"photo": photo}
+        if caption is not None:
+            content["caption"] = caption
+        return self._push_message(user_id, first_name, **content)
+
+    def push_voice(self, user_id: int, *, first_name: str = "사용자") -> int:
+        """A voice note."""
+        voice = {"file_id": "AwACAgvoice", "file_unique_id": "AgADvoice", "duration": 3}
+        return self._push_message(user_id, first_name, voice=voice)
+
+    def push_location(
+        self,
+        user_id: int,
+        *,
+        latitude: float = 37.45,
+        longitude: float = 126.73,
+        first_name: str = "사용자",
+    ) -> int:
+        """A shared location (default: 인천 남동구)."""
+        return self._push_message(
+            user_id, first_name, location={"latitude": latitude, "longitude": longitude}
+        )
+
+    def push_callback(
+        self, user_id: int, data: str, message_id: int, *, first_name: str = "사용자"
+    ) -> int:
+        """A press on an inline button of the bot message ``message_id``."""
+        sent = self._messages.get(message_id)
+        if sent is not None:
+            message = self._bot_message_json(sent)
+        else:  # a message the fake does not know: still a valid (bot) message
+            message = {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": self._chat(user_id, first_name),
+                "from": self._bot_user(),
+                "text": "",
+            }
+        query = {
+            "id": str(next(self._callback_ids)),
+            "from": self._user(user_id, first_name),
+            "chat_instance": f"ci-{user_id}",
+            "data": data,
+            "message": message,
+        }
+        return self.push_raw({"update_id": next(self._update_ids), "callback_query": query})
+
+    def next_update_id(self) -> int:
+        """Reserve an update id (for hand-built updates passed to ``push_raw``)."""
+        return next(self._update_ids)
+
+    # ------------------------------------------------------------------ failure injection
+    def fail_next(
+        self,
+        method: str,
+        chat_id: int | None = None,
+        *,
+        status: int = 429,
+        retry_after: int | None = 1,
+        description: str | None = None,
+    ) -> None:
+        """Make the next ``method`` call (to ``chat_id``, if given) fail once with ``status``."""
+        if description is None:
+            description = {
+                429: f"Too Many Requests: retry after {retry_after}",
+                403: "Forbidden: bot was blocked by the user",
+                400: "Bad Request: message text is empty",
+                500: "Internal Server Error",
+            }.get(status, "Error")
+        self._failures.append(
+            _Failure(method, chat_id, status, description, retry_after if status == 429 else None)
+        )
+
+    def block_chat(self, chat_id: int) -> None:
+        """Every later send to ``chat_id`` answers 403 "bot was blocked by the user"."""
+        self._blocked.add(chat_id)
+
+    def unblock_chat(self, chat_id: int) -> None:
+        """Undo ``block_chat``."""
+        self._blocked.discard(chat_id)
+
+    # ------------------------------------------------------------------ inspection
+    def sent(self, chat_id: int | None = None) -> list[SentMessage]:
+        """Messages the bot sent (to ``chat_id``), oldest first, with edits applied."""
+        return [m for m in self._messages.values() if chat_id is None or m.chat_id == chat_id]
+
+    def message(self, message_id: int) -> SentMessage:
+        """A bot message by id."""
+        return self._messages[message_id]
+
+    def calls_to(self, method: str) -> list[Call]:
+        """The calls of one Bot API method."""
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for_message(
+        self,
+        chat_id: int,
+        predicate: Callable[[SentMessage], bool] | None = None,
+        *,
+        timeout: float = 10.0,
+        since: int = 0,
+    ) -> SentMessage:
+        """The first message to ``chat_id`` (skipping the first ``since``) matching ``predicate``.
+
+        The predicate sees each message's current state, so it can also wait for an edit.
+        """
+
+        def find() -> SentMessage | None:
+            for message in self.sent(chat_id)[since:]:
+                if predicate is None or predicate(message):
+                    return message
+            return None
+
+        return await self._wait(find, timeout, f"message to {chat_id}")
+
+    async def wait_for_count(
+        self, chat_id: int, count: int, *, timeout: float = 10.0
+    ) -> list[SentMessage]:
+        """Wait until at least ``count`` messages were sent to ``chat_id``; return them all."""
+
+        def find() -> list[SentMessage] | None:
+            messages = self.sent(chat_id)
+            return messages if len(messages) >= count else None
+
+        return await self._wait(find, timeout, f"{count} messages to {chat_id}")
+
+    async def wait_for_call(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        *,
+        timeout: float = 10.0,
+    ) -> Call:
+        """Wait for a call of ``method`` (e.g. answerCallbackQuery) matching ``predicate``."""
+
+        def find() -> Call | None:
+            for call in self.calls_to(method):
+                if predicate is None or predicate(call):
+                    return call
+            return None
+
+        return await self._wait(find, timeout, f"call {method}")
+
+    async def wait_until_consumed(self, *, timeout: float = 10.0) -> None:
+        """Wait until the bot has fetched and confirmed every pushed update."""
+        await self._wait(lambda: True if not self._pending else None, timeout, "updates consumed")
+
+    async def _wait(self, find: Callable[[], Any], timeout: float, what: str) -> Any:
+        async def loop() -> Any:
+            async with self._changed:
+                while True:
+                    found = find()
+                    if found is not None:
+                        return found
+                    await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(loop(), timeout)
+        except TimeoutError:
+            seen = [(m.chat_id, m.text[:60]) for m in self.sent()][-10:]
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what}; last: {seen}"
+            ) from None
+
+    # ------------------------------------------------------------------ HTTP side
+    def _notify(self) -> None:
+        async def notify() -> None:
+            async with self._changed:
+                self._changed.notify_all()
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = asyncio.ensure_future(notify())
+        self._background.add(task)  # keep a reference until it has run
+        task.add_done_callback(self._background.discard)
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {"id": self.bot_id, "is_bot": True, "first_name": "밀착", "username": self.username}
+
+    def _bot_message_json(self, sent: SentMessage) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": sent.message_id,
+            "date": sent.date,
+            "chat": {"id": sent.chat_id, "type": "private", "first_name": "사용자"},
+            "from": self._bot_user(),
+            "text": sent.text,
+        }
+        if sent.edits:
+            message["edit_date"] = int(time.time())
+        if sent.reply_markup and "inline_keyboard" in sent.reply_markup:
+            message["reply_markup"] = sent.reply_markup
+        if sent.reply_to_message_id is not None:
+            with contextlib.suppress(KeyError):
+                message["reply_to_message"] = self._message_by_id(sent.reply_to_message_id)
+        return message
+
+    def _message_by_id(self, message_id: int) -> dict[str, Any]:
+        if message_id in self._messages:
+            sent = self._messages[message_id]
+            reply = sent.reply_to_message_id
+            sent.reply_to_message_id = None  # Telegram nests only one level
+            try:
+                return self._bot_message_json(sent)
+            finally:
+                sent.reply_to_message_id = reply
+        if message_id in self._user_messages:
+            return {
+                k: v for k, v in self._user_messages[message_id].items() if k != "reply_to_message"
+            }
+        raise KeyError(message_id)
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query_params)
+        content_type = request.headers.get("content-type", "")
+        if "application/json" in content_type:
+            body = await request.body()
+            if body:
+                params.update(json.loads(body))
+            return params
+        if request.method == "POST":
+            form = await request.form()
+            for key, value in form.items():
+                params[key] = value if isinstance(value, str) else "<file>"
+        for key, value in list(params.items()):
+            if key in _JSON_FIELDS and isinstance(value, str):
+                with contextlib.suppress(ValueError):
+                    params[key] = json.loads(value)
+        return params
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        if request.path_params["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.path_params["method"]
+        params = await self._params(request)
+        self.calls.append(Call(method, params, time.monotonic()))
+        self._notify()
+        failure = self._take_failure(method, params)
+        if failure is not None:
+            return failure
+        handler = getattr(self, f"_m_{method.lower()}", None)
+        if handler is None:
+            return _ok(True)
+        return await handler(params)
+
+    def _take_failure(self, method: str, params: dict[str, Any]) -> JSONResponse | None:
+        chat_id = _int_or_none(params.get("chat_id"))
+        for failure in self._failures:
+            if failure.method.lower() == method.lower() and failure.chat_id in (None, chat_id):
+                self._failures.remove(failure)
+                extra = {"retry_after": failure.retry_after} if failure.retry_after else None
+                return _error(failure.status, failure.description, extra)
+        if method.startswith(("send", "edit", "copy", "forward")) and chat_id in self._blocked:
+            return _error(403, "Forbidden: bot was blocked by the user")
+        return None
+
+    # Bot API methods: _m_<lowercased method name>
+    async def _m_getme(self, params: dict[str, Any]) -> JSONResponse:
+        return _ok(
+            {
+                **self._bot_user(),
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+                "can_connect_to_business": False,
+                "has_main_web_app": False,
+            }
+        )
+
+    async def _m_deletewebhook(self, params: dict[str, Any]) -> JSONResponse:
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        return _ok(True)
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> JSONResponse:
+        offset = _int_or_none(params.get("offset"))
+        limit = _int_or_none(params.get("limit")) or 100
+        timeout = float(params.get("timeout") or 0)
+        if offset is not None:
+            # Only updates already handed out are confirmed by the offset; a re-pushed old
+            # update id (push_raw) is still delivered once, like Telegram re-sending after a
+            # crash.
+            self._pending = [
+                u for u in self._pending if u["update_id"] >= offset or id(u) not in self._delivered
+            ]
+            self._notify()
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while not self._pending and not self._closing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+        batch = self._pending[:limit]
+        self._delivered.update(id(u) for u in batch)
+        return _ok(batch)
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> JSONResponse:
+        chat_id = int(params["chat_id"])
+        reply_to = _int_or_none(params.get("reply_to_message_id"))
+        reply_parameters = params.get("reply_parameters")
+        if reply_to is None and isinstance(reply_parameters, dict):
+            reply_to = _int_or_none(reply_parameters.get("message_id"))
+        text = str(params.get("text", ""))
+        if not text.strip():
+            return _error(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            return _error(400, "Bad Request: message is too long")
+        sent = SentMessage(
+            message_id=next(self._message_ids),
+            chat_id=chat_id,
+            text=text,
+            reply_markup=params.get("reply_markup"),
+            date=int(time.time()),
+            reply_to_message_id=reply_to,
+        )
+        self._messages[sent.message_id] = sent
+        self._notify()
+        return _ok(self._bot_message_json(sent))
+
+    async def _m_editmessagetext(self, params: dict[str, Any]) -> JSONResponse:
+        sent = self._editable(params)
+        if sent is None:
+            return _error(400, "Bad Request: message to edit not found")
+        text = str(params.get("text", ""))
+        markup = params.get("reply_markup")
+        if text == sent.text and markup == sent.reply_markup:
+            return _error(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        sent.edits.append(sent.text)
+        sent.text = text
+        sent.reply_markup = markup  # omitted markup removes the keyboard, as in Telegram
+        self._notify()
+        return _ok(self._bot_message_json(sent))
+
+    async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> JSONResponse:
+        sent = self._editable(params)
+        if sent is None:
+            return _error(400, "Bad Request: message to edit not found")
+        sent.reply_markup = params.get("reply_markup")
+        self._notify()
+        return _ok(self._bot_message_json(sent))
+
+    def _editable(self, params: dict[str, Any]) -> SentMessage | None:
+        message_id = _int_or_none(params.get("message_id"))
+        chat_id = _int_or_none(params.get("chat_id"))
+        sent = self._messages.get(message_id or -1)
+        if sent is None or sent.chat_id != chat_id:
+            return None
+        return sent
+
+    async def _m_answercallbackquery(self, params: dict[str, Any]) -> JSONResponse:
+        self.callback_answers.append(params)
+        return _ok(True)
+
+    async def _m_sendchataction(self, params: dict[str, Any]) -> JSONResponse:
+        return _ok(True)
+
+    async def _m_setmycommands(self, params: dict[str, Any]) -> JSONResponse:
+        scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+        self.commands[scope] = list(params.get("commands") or [])
+        return _ok(True)
+
+    async def _m_getmycommands(self, params: dict[str, Any]) -> JSONResponse:
+        scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+        return _ok(self.commands.get(scope, []))
+
+    async def _m_deletemycommands(self, params: dict[str, Any]) -> JSONResponse:
+        scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+        self.commands.pop(scope, None)
+        return _ok(True)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _ok(result: Any) -> JSONResponse:
+    return JSONResponse({"ok": True, "result": result})
+
+
+def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return JSONResponse(body, status_code=status)
