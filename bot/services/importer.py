@@ -147,7 +147,7 @@ def _read(
     rows = []
     for raw in reader:
         line = reader.line_num
-        extra = raw.pop(None, None)  # type: ignore[call-overload]
+        extra = raw.pop(None, None)
         values = {k: (v or "").strip() for k, v in raw.items()}
         if not any(values.values()) and not extra:
             continue
@@ -297,7 +297,7 @@ async def import_employees(
         return ImportResult(errors=problems)
     parsed = [_parse_employee(r) for r in rows]
 
-    departments = {n: i for i, n in await session.execute(select(Department.name, Department.id))}
+    departments = {n: i for n, i in await session.execute(select(Department.name, Department.id))}
     existing = {
         e.employee_no: e
         for e in await session.scalars(select(Employee).where(Employee.employee_no.is_not(None)))
