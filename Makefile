@@ -31,7 +31,7 @@ $(VENV)/.installed: pyproject.toml
 $(RASA_VENV)/.installed: requirements-rasa.lock
 	@echo "==> Rasa virtualenv ($(RASA_VENV)); the first install takes about 2 minutes"
 	@test -d $(RASA_VENV) || $(PYTHON) -m venv $(RASA_VENV)
-	@$(RASA_VENV)/bin/pip install -q -U pip wheel setuptools
+	@$(RASA_VENV)/bin/pip install -q -U pip wheel "setuptools==70.3.0"  # rasa needs pkg_resources
 	@MPLSETUPCFG=$(CURDIR)/scripts/mplsetup.cfg $(RASA_VENV)/bin/pip install --progress-bar on \
 		--ignore-requires-python --no-deps -r requirements-rasa.lock
 	@touch $@

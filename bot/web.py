@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.actions.server import action_health, action_webhook
 from bot.config import Settings
-from bot.db import create_engine_and_sessions  # noqa: F401  (re-exported for callers)
 
 
 async def healthz(_request: Request) -> JSONResponse:
@@ -17,7 +17,11 @@ async def healthz(_request: Request) -> JSONResponse:
 
 def create_web_app(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Starlette:
     """Build the Starlette app that serves /healthz, /actions/webhook and /admin."""
-    routes = [Route("/healthz", healthz)]
+    routes = [
+        Route("/healthz", healthz),
+        Route("/actions/webhook", action_webhook, methods=["POST"]),
+        Route("/actions/health", action_health),
+    ]
     app = Starlette(routes=routes)
     app.state.sessions = sessions
     app.state.settings = settings

@@ -2,7 +2,7 @@
 
 import click
 
-from bot.cli import db
+from bot.cli import db, importer, run, seed
 
 
 @click.group()
@@ -11,3 +11,7 @@ def main() -> None:
 
 
 main.add_command(db.db)
+main.add_command(seed.seed)
+main.add_command(importer.import_group)
+main.add_command(run.run)
+main.add_command(run.chat)

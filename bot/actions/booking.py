@@ -1,0 +1,182 @@
+"""Moving, funeral and wedding bookings with partner discounts, for policyholders and their
+lineal family (직계존비속) only."""
+
+from datetime import date
+from typing import Any
+
+from nlu.dates import parse_date
+from nlu.relations import RELATION_LABELS, is_eligible, relation_code
+from sqlalchemy import select
+
+from bot import clock
+from bot.actions import texts
+from bot.actions.common import open_and_tell, reset_form, yes_no_buttons
+from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker
+from bot.db.models import Partner
+
+
+def kind_of(tracker: Tracker) -> str:
+    return str(tracker.get_slot("booking_kind") or "moving")
+
+
+async def partner_for(ctx: Context, kind: str) -> Partner | None:
+    return await ctx.session.scalar(select(Partner).where(Partner.kind == kind))
+
+
+def relation_label(code: str | None) -> str:
+    return RELATION_LABELS.get(code or "", code or "")
+
+
+class ValidateBookingForm(FormValidator):
+    """Check relation eligibility, understand the date, take the place, confirm."""
+
+    name = "validate_booking_form"
+
+    async def validate_event_relation(
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        code = relation_code(str(value or ""))
+        if code is None:
+            dispatcher.say(texts.RELATION_UNREADABLE)
+            return {"event_relation": None}
+        if not is_eligible(code):
+            noun = texts.BOOKING_NOUN[kind_of(tracker)]
+            dispatcher.say(texts.RELATION_INELIGIBLE.format(relation=str(value).strip(), noun=noun))
+            # End the form: the submit action sees an ineligible relation and opens nothing.
+            return {"event_relation": code, "requested_slot": None}
+        return {"event_relation": code}
+
+    async def validate_event_date(
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        today = clock.clock.seoul_now()
+        parsed = parse_date(str(value or ""), today)
+        if parsed is None:
+            dispatcher.say(texts.DATE_UNREADABLE)
+            return {"event_date": None}
+        if parsed < today.date():
+            dispatcher.say(texts.DATE_PAST.format(date=parsed.isoformat()))
+            return {"event_date": None}
+        return {"event_date": parsed.isoformat()}
+
+    async def validate_event_place(
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        place = str(value or "").strip()
+        if len(place) < 2:
+            dispatcher.say(texts.PLACE_TOO_SHORT)
+            return {"event_place": None}
+        return {"event_place": place}
+
+    async def validate_booking_confirm(
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        if tracker.intent in ("affirm", "deny"):
+            return {"booking_confirm": tracker.intent == "affirm"}
+        dispatcher.say(texts.YES_NO_AGAIN)
+        return {"booking_confirm": None}
+
+    async def after_validation(
+        self, changes: dict[str, Any], dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        # "아버지 장례 도와주세요": the opening message may already say whose event it is.
+        if tracker.get_slot("event_relation") or "event_relation" in changes:
+            return {}
+        if tracker.intent not in ("book_moving", "book_funeral", "book_wedding"):
+            return {}
+        code = relation_code(tracker.text)
+        if code is None or code == "other":
+            return {}
+        return {"event_relation": code}
+
+
+class AskEventRelation(Action):
+    name = "action_ask_event_relation"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        """Ask whose event it is, in the words that fit the event."""
+        dispatcher.say(texts.ASK_RELATION[kind_of(tracker)])
+        return []
+
+
+class AskEventDate(Action):
+    name = "action_ask_event_date"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        """Ask the date of the event."""
+        dispatcher.say(texts.ASK_DATE[kind_of(tracker)])
+        return []
+
+
+class AskEventPlace(Action):
+    name = "action_ask_event_place"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        """Ask where the event takes place."""
+        dispatcher.say(texts.ASK_PLACE[kind_of(tracker)])
+        return []
+
+
+class AskBookingConfirm(Action):
+    name = "action_ask_booking_confirm"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        """Summarise the booking with the partner's discount and ask for confirmation."""
+        kind = kind_of(tracker)
+        partner = await partner_for(ctx, kind)
+        dispatcher.say(
+            texts.BOOKING_CONFIRM.format(
+                noun=texts.BOOKING_NOUN[kind],
+                relation=relation_label(tracker.get_slot("event_relation")),
+                date=date.fromisoformat(str(tracker.get_slot("event_date"))).strftime(
+                    "%Y년 %m월 %d일"
+                ),
+                place=tracker.get_slot("event_place"),
+                partner=partner.name if partner else "제휴사",
+                discount=partner.discount if partner else "할인",
+            ),
+            yes_no_buttons(),
+        )
+        return []
+
+
+class SubmitBooking(Action):
+    """Open the booking request (funerals are urgent) and name the partner."""
+
+    name = "action_submit_booking"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        kind = kind_of(tracker)
+        noun = texts.BOOKING_NOUN[kind]
+        relation = tracker.get_slot("event_relation")
+        if relation and not is_eligible(str(relation)):
+            return reset_form("booking_form")  # the validator already explained why
+        if tracker.get_slot("booking_confirm") is not True:
+            dispatcher.say(texts.BOOKING_NOT_SENT.format(noun=noun))
+            return reset_form("booking_form")
+        partner = await partner_for(ctx, kind)
+        event_date = str(tracker.get_slot("event_date"))
+        place = str(tracker.get_slot("event_place"))
+        label = relation_label(relation)
+        await open_and_tell(
+            dispatcher,
+            ctx,
+            kind=kind,
+            summary=f"{noun} 서비스: {label}, {event_date}, {place}",
+            message=texts.BOOKING_DONE,
+            details={
+                "relation": relation,
+                "date": event_date,
+                "place": place,
+                "partner": partner.name if partner else None,
+            },
+            noun=noun,
+            partner=partner.name if partner else "제휴사",
+            phone=partner.phone if partner else "",
+            discount=partner.discount if partner else "할인",
+        )
+        if kind == "funeral" and partner is not None:
+            dispatcher.say(
+                texts.FUNERAL_DONE_EXTRA.format(partner=partner.name, phone=partner.phone)
+            )
+        return reset_form("booking_form")

@@ -1,0 +1,86 @@
+"""Complaints (불만 접수): a category and what happened, routed with a 24-hour deadline."""
+
+from typing import Any
+
+from bot.actions import texts
+from bot.actions.common import open_and_tell, reset_form
+from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker, button
+from bot.db.models import RequestKind
+
+# Words that give a complaint's category away, so the bot need not ask.
+CATEGORY_KEYWORDS = {
+    "보험금 지급": ("보험금", "청구", "지급", "보상"),
+    "대출": ("대출", "약대", "이자", "이율"),
+    "보험료·수납": ("보험료", "자동이체", "수납", "납입", "출금", "빠져"),
+    "해지·환급": ("해지", "환급", "해약"),
+    "직원 응대": ("직원", "설계사", "상담원", "불친절", "응대", "전화를 안"),
+    "제휴 서비스": ("트랜스팩", "이사", "임종의 전화", "장례", "그린그린", "결혼", "카드"),
+}
+MIN_DETAILS = 10  # characters: shorter openings ("불만 있어요") ask what happened
+
+
+def guess_category(text: str) -> str | None:
+    for category, words in CATEGORY_KEYWORDS.items():
+        if any(word in text for word in words):
+            return category
+    return None
+
+
+class ValidateComplaintForm(FormValidator):
+    """Take category and details from the opening message when it already says them."""
+
+    name = "validate_complaint_form"
+
+    async def validate_complaint_category(
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        chosen = next((c for c in texts.COMPLAINT_CATEGORIES if c == text), None)
+        return {"complaint_category": chosen or guess_category(text) or "기타"}
+
+    async def validate_complaint_details(
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        return {"complaint_details": str(value or "").strip() or None}
+
+    async def after_validation(
+        self, changes: dict[str, Any], dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        if tracker.intent != "complaint" or tracker.get_slot("complaint_details"):
+            return {}
+        extra: dict[str, Any] = {}
+        if len(tracker.text.strip()) >= MIN_DETAILS:
+            extra["complaint_details"] = tracker.text.strip()
+            category = guess_category(tracker.text)
+            if category and not tracker.get_slot("complaint_category"):
+                extra["complaint_category"] = category
+        return extra
+
+
+class AskComplaintCategory(Action):
+    name = "action_ask_complaint_category"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        """Offer the categories as buttons."""
+        dispatcher.say(
+            texts.ASK_COMPLAINT_CATEGORY, [button(c, c) for c in texts.COMPLAINT_CATEGORIES]
+        )
+        return []
+
+
+class SubmitComplaint(Action):
+    name = "action_submit_complaint"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        """Open the complaint request and apologise with its reference."""
+        category = str(tracker.get_slot("complaint_category") or "기타")
+        details = str(tracker.get_slot("complaint_details") or "")
+        await open_and_tell(
+            dispatcher,
+            ctx,
+            kind=RequestKind.COMPLAINT,
+            summary=f"[{category}] {details}",
+            message=texts.COMPLAINT_DONE,
+            details={"category": category, "text": details},
+        )
+        return reset_form("complaint_form")

@@ -1,0 +1,192 @@
+"""Phone policy-loan requests (약관대출): choose the policy, the amount, confirm."""
+
+from typing import Any
+
+from nlu.money import find_amounts, parse_amount
+
+from bot.actions import texts
+from bot.actions.common import open_and_tell, policies_of, reset_form, yes_no_buttons
+from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker, button
+from bot.db.models import Policy, RequestKind
+from bot.services.labels import won
+
+MIN_LOAN = 100_000
+LOAN_STEP = 10_000
+
+
+async def loanable_policies(ctx: Context) -> list[Policy]:
+    return [p for p in await policies_of(ctx) if p.status == "active" and p.loan_limit >= MIN_LOAN]
+
+
+def match_policy(text: str, policies: list[Policy]) -> Policy | None:
+    """Find the policy a free-text answer or a button payload refers to."""
+    compact = text.replace(" ", "").upper()
+    for policy in policies:
+        if policy.number.upper() in compact:
+            return policy
+    named = [p for p in policies if p.product.replace(" ", "") in compact]
+    return named[0] if len(named) == 1 else None
+
+
+def check_amount(amount: int | None, policy: Policy | None) -> str | None:
+    """The Korean reason an amount cannot be lent, or None when it can."""
+    if amount is None:
+        return texts.LOAN_AMOUNT_UNREADABLE
+    if amount < MIN_LOAN:
+        return texts.LOAN_AMOUNT_TOO_SMALL
+    if amount % LOAN_STEP:
+        return texts.LOAN_AMOUNT_STEP.format(
+            rounded=won(amount // LOAN_STEP * LOAN_STEP or LOAN_STEP)
+        )
+    if policy is not None and amount > policy.loan_limit:
+        return texts.LOAN_AMOUNT_OVER_LIMIT.format(
+            product=policy.product, limit=won(policy.loan_limit)
+        )
+    return None
+
+
+class ValidateLoanForm(FormValidator):
+    """Validate the loan form; pick the policy by itself when there is only one."""
+
+    name = "validate_loan_form"
+
+    async def validate_loan_policy(
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        policy = match_policy(str(value or ""), await loanable_policies(ctx))
+        if policy is None:
+            dispatcher.say(texts.LOAN_POLICY_UNKNOWN)
+            return {"loan_policy": None}
+        return {"loan_policy": policy.number}
+
+    async def validate_loan_amount(
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        amount = value if isinstance(value, int) else parse_amount(str(value or ""))
+        policies = await loanable_policies(ctx)
+        policy = match_policy(str(tracker.get_slot("loan_policy") or ""), policies)
+        problem = check_amount(amount, policy)
+        if problem:
+            dispatcher.say(problem)
+            return {"loan_amount": None}
+        return {"loan_amount": amount}
+
+    async def validate_loan_confirm(
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        if tracker.intent in ("affirm", "deny"):
+            return {"loan_confirm": tracker.intent == "affirm"}
+        dispatcher.say(texts.YES_NO_AGAIN)
+        return {"loan_confirm": None}
+
+    async def after_validation(
+        self, changes: dict[str, Any], dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+    ) -> dict[str, Any]:
+        policies = await loanable_policies(ctx)
+        if not policies:
+            dispatcher.say(texts.LOAN_NO_POLICY)
+            return {"requested_slot": None, "loan_policy": None}
+        extra: dict[str, Any] = {}
+        chosen = changes.get("loan_policy", tracker.get_slot("loan_policy"))
+        if chosen is None:
+            # "무배당암보험으로 300만원 대출해 주세요": take what the opening message already says.
+            policy = (
+                match_policy(tracker.text, policies) if tracker.intent == "request_loan" else None
+            )
+            if policy is None and len(policies) == 1:
+                policy = policies[0]
+            if policy is not None:
+                extra["loan_policy"] = chosen = policy.number
+        amount = changes.get("loan_amount", tracker.get_slot("loan_amount"))
+        if amount is None and tracker.intent == "request_loan":
+            spans = find_amounts(tracker.text)
+            if spans:
+                policy = match_policy(str(chosen or ""), policies)
+                problem = check_amount(int(spans[0].value), policy)
+                if problem:
+                    dispatcher.say(problem)
+                else:
+                    extra["loan_amount"] = int(spans[0].value)
+        return extra
+
+
+class AskLoanPolicy(Action):
+    """Ask which policy, with one button per policy."""
+
+    name = "action_ask_loan_policy"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        policies = await loanable_policies(ctx)
+        buttons = [
+            button(f"{p.product} ({p.number})", f'/inform{{"product":"{p.number}"}}')
+            for p in policies
+        ]
+        dispatcher.say(texts.LOAN_ASK_POLICY, buttons)
+        return []
+
+
+def chosen_policy(tracker: Tracker, policies: list[Policy]) -> Policy | None:
+    return match_policy(str(tracker.get_slot("loan_policy") or ""), policies)
+
+
+class AskLoanAmount(Action):
+    """Ask the amount, naming the limit of the chosen policy."""
+
+    name = "action_ask_loan_amount"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        policy = chosen_policy(tracker, await loanable_policies(ctx))
+        assert policy is not None, "the form asks for the amount only after the policy"
+        dispatcher.say(
+            texts.LOAN_ASK_AMOUNT.format(product=policy.product, limit=won(policy.loan_limit))
+        )
+        return []
+
+
+class AskLoanConfirm(Action):
+    """Show rate and masked deposit account and ask for confirmation."""
+
+    name = "action_ask_loan_confirm"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        policy = chosen_policy(tracker, await loanable_policies(ctx))
+        assert policy is not None
+        dispatcher.say(
+            texts.LOAN_CONFIRM.format(
+                product=policy.product,
+                number=policy.number,
+                amount=won(int(tracker.get_slot("loan_amount"))),
+                rate=policy.loan_rate,
+                account=policy.deposit_account_masked or "등록된 계좌 없음 (담당 직원이 확인해요)",
+            ),
+            yes_no_buttons(texts.LOAN_CONFIRM_YES),
+        )
+        return []
+
+
+class SubmitLoan(Action):
+    """Open the loan request when confirmed, then forget the form."""
+
+    name = "action_submit_loan"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        policy = chosen_policy(tracker, await loanable_policies(ctx))
+        if tracker.get_slot("loan_confirm") is True and policy is not None:
+            amount = int(tracker.get_slot("loan_amount"))
+            await open_and_tell(
+                dispatcher,
+                ctx,
+                kind=RequestKind.LOAN,
+                summary=f"약관대출 {won(amount)} ({policy.product} {policy.number})",
+                message=texts.LOAN_DONE,
+                details={
+                    "policy_number": policy.number,
+                    "amount": amount,
+                    "rate": str(policy.loan_rate),
+                    "deposit_account": policy.deposit_account_masked,
+                },
+                policy_id=policy.id,
+            )
+        elif tracker.get_slot("loan_confirm") is False:
+            dispatcher.say(texts.LOAN_NOT_SENT)
+        return reset_form("loan_form")

@@ -1,0 +1,78 @@
+"""The /actions/webhook endpoint Rasa calls: find the action, run it in one transaction."""
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from bot.actions import booking, complaint, conversation, loan, texts
+from bot.actions.sdk import Action, Context, Dispatcher, Tracker
+from bot.config import get_settings
+from bot.db import session_scope
+from bot.db.models import Policyholder
+
+log = logging.getLogger(__name__)
+
+SENDER_PREFIX = "ph"
+
+
+def sender_id_for(policyholder_id: int) -> str:
+    """Rasa conversation id of a policyholder."""
+    return f"{SENDER_PREFIX}{policyholder_id}"
+
+
+def policyholder_id_from(sender_id: str) -> int | None:
+    if sender_id.startswith(SENDER_PREFIX) and sender_id[len(SENDER_PREFIX) :].isdigit():
+        return int(sender_id[len(SENDER_PREFIX) :])
+    return None
+
+
+def _collect_actions() -> dict[str, Action]:
+    registry: dict[str, Action] = {}
+    for module in (conversation, loan, booking, complaint):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Action) and "name" in vars(value):
+                registry[value.name] = value()
+    return registry
+
+
+ACTIONS = _collect_actions()
+
+
+async def run_action(
+    sessions: async_sessionmaker[AsyncSession], payload: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    """Run the action Rasa asks for; return the HTTP status and body of the protocol."""
+    name = str(payload.get("next_action", ""))
+    action = ACTIONS.get(name)
+    if action is None:
+        return 404, {"error": f"No registered action found for name '{name}'.", "action_name": name}
+    tracker = Tracker.from_dict(payload.get("tracker") or {})
+    policyholder_id = policyholder_id_from(tracker.sender_id)
+    dispatcher = Dispatcher()
+    try:
+        async with session_scope(sessions) as session:
+            policyholder = (
+                await session.get(Policyholder, policyholder_id) if policyholder_id else None
+            )
+            if policyholder is None:
+                raise LookupError(f"unknown conversation {tracker.sender_id!r}")
+            events = await action.run(dispatcher, tracker, Context(session, policyholder))
+    except Exception:
+        # Nothing was committed: the customer is told so rather than told it was received.
+        log.exception("action %s failed for %s", name, tracker.sender_id)
+        problem = texts.PROBLEM.format(phone=get_settings().company_phone)
+        return 200, {"events": [], "responses": [{"text": problem}]}
+    return 200, {"events": events, "responses": dispatcher.messages}
+
+
+async def action_webhook(request: Request) -> JSONResponse:
+    """Rasa's action server protocol (POST /actions/webhook)."""
+    status, body = await run_action(request.app.state.sessions, await request.json())
+    return JSONResponse(body, status_code=status)
+
+
+async def action_health(_request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok", "actions": sorted(ACTIONS)})

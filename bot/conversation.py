@@ -1,0 +1,243 @@
+"""One policyholder message, channel-agnostic: store it, understand it, answer it, log the answer.
+
+Telegram and the terminal chat both call ``handle_message``. The inbound message is committed
+before Rasa is asked anything, so a crash or a dead Rasa never loses the customer's words.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import clock, texts
+from bot.actions.server import sender_id_for
+from bot.db import session_scope
+from bot.db.models import OPEN_STATUSES, Contact, Policyholder, Request, RequestKind
+from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
+from bot.services.ledger import record_contact, record_inbound_once
+from bot.services.outbox import enqueue
+from bot.services.requests import open_request
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+_HANGUL = re.compile(r"[가-힣ㄱ-ㅎㅏ-ㅣ]")
+_LATIN = re.compile(r"[A-Za-z]")
+_WORDISH = re.compile(r"[\w가-힣]")
+RASA_DOWN_WINDOW_MINUTES = 30
+
+
+@dataclass
+class Outgoing:
+    """A message for the policyholder, already stored in the ledger as ``contact_id``."""
+
+    text: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+    contact_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    policyholder_id: int
+    text: str  # what goes to Rasa (a button's payload, or the typed text)
+    shown_text: str | None = None  # what the ledger records when it differs (a button's title)
+    telegram_user_id: int | None = None
+    update_id: int | None = None
+    message_id: int | None = None
+
+
+def screen_text(text: str) -> str | None:
+    """The Korean answer for text the bot should not try to understand, or None if it is fine."""
+    stripped = text.strip()
+    if not stripped or not _WORDISH.search(stripped):
+        return texts.EMPTY_OR_EMOJI
+    if len(text) > MAX_TEXT:
+        return texts.TOO_LONG
+    if stripped.startswith("/"):
+        return None  # button payloads and commands
+    if (
+        _LATIN.search(stripped)
+        and not _HANGUL.search(stripped)
+        and not any(ch.isdigit() for ch in stripped)
+    ):
+        return texts.NOT_KOREAN
+    return None
+
+
+async def record_replies(
+    session: AsyncSession,
+    *,
+    policyholder: Policyholder,
+    replies: list[BotReply],
+    request_id: int | None,
+) -> list[Outgoing]:
+    """Store the bot's replies as outbound contacts before they are sent."""
+    outgoing = []
+    for reply in replies:
+        contact = await record_contact(
+            session,
+            direction="out",
+            sender="bot",
+            text=reply.text,
+            policyholder_id=policyholder.id,
+            employee_id=policyholder.employee_id,
+            request_id=request_id,
+        )
+        outgoing.append(Outgoing(reply.text, list(reply.buttons), contact.id))
+    return outgoing
+
+
+async def _reply(
+    sessions: async_sessionmaker[AsyncSession],
+    policyholder_id: int,
+    replies: list[BotReply],
+    request_id: int | None = None,
+) -> list[Outgoing]:
+    async with session_scope(sessions) as session:
+        policyholder = await session.get(Policyholder, policyholder_id)
+        assert policyholder is not None
+        return await record_replies(
+            session, policyholder=policyholder, replies=replies, request_id=request_id
+        )
+
+
+async def handle_message(
+    sessions: async_sessionmaker[AsyncSession], rasa: RasaClient, inbound: Inbound
+) -> list[Outgoing] | None:
+    """Process one message from a verified policyholder; None when it was a repeated update."""
+    async with session_scope(sessions) as session:
+        policyholder = await session.get(Policyholder, inbound.policyholder_id)
+        assert policyholder is not None
+        contact = await record_inbound_once(
+            session,
+            sender="policyholder",
+            text=inbound.shown_text or inbound.text,
+            policyholder_id=policyholder.id,
+            employee_id=policyholder.employee_id,
+            telegram_user_id=inbound.telegram_user_id,
+            telegram_update_id=inbound.update_id,
+            telegram_message_id=inbound.message_id,
+        )
+        if contact is None:
+            return None
+        contact_id, received_at = contact.id, contact.created_at
+        consumed = await _consumed_by_workspace(session, policyholder, inbound.text, contact.id)
+    if consumed:
+        return []
+
+    problem = screen_text(inbound.text)
+    if problem:
+        return await _reply(sessions, inbound.policyholder_id, [BotReply(problem)])
+
+    try:
+        parse = await rasa.parse(inbound.text)
+        replies = await rasa.send(sender_id_for(inbound.policyholder_id), inbound.text)
+    except RasaUnavailable as error:
+        log.warning("Rasa unavailable, routing message %s to a person: %s", contact_id, error)
+        return await _rasa_down(sessions, inbound, contact_id)
+
+    async with session_scope(sessions) as session:
+        policyholder = await session.get(Policyholder, inbound.policyholder_id)
+        assert policyholder is not None
+        stored = await session.get(Contact, contact_id)
+        assert stored is not None
+        stored.intent, stored.confidence = parse.intent, parse.confidence
+        # A request the actions opened during this turn is linked to both sides of the exchange.
+        request_id = await session.scalar(
+            select(Request.id)
+            .where(Request.policyholder_id == policyholder.id, Request.created_at >= received_at)
+            .order_by(Request.id.desc())
+            .limit(1)
+        )
+        stored.request_id = request_id
+        return await record_replies(
+            session, policyholder=policyholder, replies=replies, request_id=request_id
+        )
+
+
+async def _consumed_by_workspace(
+    session: AsyncSession, policyholder: Policyholder, text: str, contact_id: int
+) -> bool:
+    """True when an employee has taken over this conversation (hook for the workspace)."""
+    try:
+        from bot.services.relay import consume_policyholder_text
+    except ImportError:
+        return False
+    return await consume_policyholder_text(
+        session, policyholder=policyholder, text=text, contact_id=contact_id
+    )
+
+
+async def _rasa_down(
+    sessions: async_sessionmaker[AsyncSession], inbound: Inbound, contact_id: int
+) -> list[Outgoing]:
+    """Rasa is unreachable: a person must see the message. One request per outage window."""
+    text = inbound.shown_text or inbound.text
+    async with session_scope(sessions) as session:
+        policyholder = await session.get(Policyholder, inbound.policyholder_id)
+        assert policyholder is not None
+        since = clock.now().timestamp() - RASA_DOWN_WINDOW_MINUTES * 60
+        recent = await session.scalar(
+            select(Request)
+            .where(
+                Request.policyholder_id == policyholder.id,
+                Request.kind == RequestKind.QUESTION,
+                Request.status.in_(OPEN_STATUSES),
+            )
+            .order_by(Request.id.desc())
+            .limit(1)
+        )
+        if (
+            recent is not None
+            and recent.details.get("reason") == "rasa_down"
+            and (_timestamp(recent) >= since)
+        ):
+            request = recent
+            request.details = {
+                **request.details,
+                "messages": [*request.details.get("messages", []), text],
+            }
+            if request.employee_id is not None:
+                employee_chat = await _employee_chat(session, request.employee_id)
+                if employee_chat is not None:
+                    await enqueue(
+                        session,
+                        chat_id=employee_chat,
+                        request_id=request.id,
+                        employee_id=request.employee_id,
+                        policyholder_id=policyholder.id,
+                        text=texts.RASA_DOWN_FOLLOWUP_ALERT.format(
+                            reference=request.reference, name=policyholder.name, text=text
+                        ),
+                    )
+        else:
+            request = await open_request(
+                session,
+                policyholder=policyholder,
+                kind=RequestKind.QUESTION,
+                summary=f"챗봇 장애 중 받은 메시지: {text}",
+                details={"reason": "rasa_down", "messages": [text]},
+            )
+        stored = await session.get(Contact, contact_id)
+        assert stored is not None
+        stored.request_id = request.id
+        reply = BotReply(texts.RASA_DOWN.format(reference=request.reference))
+        return await record_replies(
+            session, policyholder=policyholder, replies=[reply], request_id=request.id
+        )
+
+
+def _timestamp(request: Request) -> float:
+    created = request.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=clock.now().tzinfo)
+    return created.timestamp()
+
+
+async def _employee_chat(session: AsyncSession, employee_id: int) -> int | None:
+    from bot.db.models import Employee
+
+    employee = await session.get(Employee, employee_id)
+    return employee.telegram_chat_id if employee else None

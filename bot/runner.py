@@ -1,0 +1,196 @@
+"""`milchak run`: start Rasa, wait until it is ready, run the app, stop both cleanly."""
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InlineKeyboardMarkup
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.db import create_engine_and_sessions
+from bot.db.models import OutboxMessage
+from bot.rasa_client import RasaClient
+from bot.web import create_web_app
+
+log = logging.getLogger(__name__)
+
+RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL = PROJECT_ROOT / "models" / "milchak.tar.gz"
+Send = Callable[[OutboxMessage], Awaitable[int | None]]
+
+
+def rasa_environment(settings: Settings) -> dict[str, str]:
+    """Environment for the Rasa process: our nlu/ importable, telemetry off, action URL."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env["RASA_TELEMETRY_ENABLED"] = "false"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["MILCHAK_ACTION_ENDPOINT"] = f"http://127.0.0.1:{settings.web_port}/actions/webhook"
+    return env
+
+
+def start_rasa(
+    settings: Settings, *, port: int = 5005, model: Path = MODEL, log_file: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Launch `rasa run` with the HTTP API on loopback."""
+    if not RASA_BIN.exists() or not model.exists():
+        raise SystemExit(
+            "Rasa 가상환경이나 학습된 모델이 없습니다. 먼저 `make setup`을 실행하세요."
+        )
+    output = open(log_file, "ab") if log_file else subprocess.DEVNULL
+    return subprocess.Popen(
+        [
+            str(RASA_BIN),
+            "run",
+            "--enable-api",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-m",
+            str(model),
+            "--endpoints",
+            str(PROJECT_ROOT / "endpoints.yml"),
+            "--credentials",
+            str(PROJECT_ROOT / "credentials.yml"),
+        ],
+        cwd=PROJECT_ROOT,
+        env=rasa_environment(settings),
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+async def wait_for_rasa(
+    rasa: RasaClient, process: subprocess.Popen[bytes] | None, limit_seconds: float = 240
+) -> None:
+    """Poll until Rasa has loaded its model, printing progress."""
+    started = time.monotonic()
+    while not await rasa.is_ready():
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"Rasa가 시작하지 못했습니다 (종료 코드 {process.returncode}).")
+        if time.monotonic() - started > limit_seconds:
+            raise SystemExit("Rasa가 제시간에 준비되지 않았습니다.")
+        print(".", end="", file=sys.stderr, flush=True)
+        await asyncio.sleep(1)
+    print(f" Rasa 준비 완료 ({time.monotonic() - started:.0f}초)", file=sys.stderr)
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 15) -> None:
+    """SIGTERM the process group, then SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def telegram_sender(bot: Bot) -> Send:
+    """Deliver outbox rows through the Bot API; Telegram errors propagate to the worker."""
+
+    async def send(message: OutboxMessage) -> int | None:
+        markup = (
+            InlineKeyboardMarkup.de_json(message.reply_markup, bot)
+            if message.reply_markup
+            else None
+        )
+        sent = await bot.send_message(message.chat_id, message.text, reply_markup=markup)
+        return sent.message_id
+
+    return send
+
+
+def web_server(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_web_app(sessions, settings),
+        host=settings.web_host,
+        port=settings.web_port,
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    return server
+
+
+async def background_workers(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, send: Send, stop: asyncio.Event
+) -> list[asyncio.Task[None]]:
+    """Outbox delivery and SLA escalation, each an independent loop over the database."""
+    from bot.services.escalation import run_escalation_worker
+    from bot.services.outbox import run_outbox_worker
+
+    return [
+        asyncio.create_task(
+            run_outbox_worker(sessions, send, interval=settings.outbox_interval, stop=stop)
+        ),
+        asyncio.create_task(
+            run_escalation_worker(sessions, interval=settings.escalation_interval, stop=stop)
+        ),
+    ]
+
+
+async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None = None) -> None:
+    """Run the whole stack until Ctrl-C / SIGTERM (or the end of the terminal chat)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    chat = settings.telegram_token is None if chat is None else chat
+    engine, sessions = create_engine_and_sessions(settings.database_url)
+    rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
+    server = web_server(sessions, settings)
+    web_task = asyncio.create_task(server.serve())
+    process = None
+    try:
+        if with_rasa:
+            print("Rasa를 시작합니다", end="", file=sys.stderr, flush=True)
+            port = int(settings.rasa_url.rsplit(":", 1)[1].split("/")[0])
+            process = start_rasa(settings, port=port, log_file=PROJECT_ROOT / "rasa.log")
+            await wait_for_rasa(rasa, process)
+        if chat:
+            from bot.terminal_chat import console_sender, run_chat
+
+            workers = await background_workers(sessions, settings, console_sender, stop)
+            await run_chat(sessions, rasa, stop)
+        else:
+            from bot.telegram.app import build_application
+
+            application = build_application(settings=settings, sessions=sessions, rasa=rasa)
+            async with application:
+                await application.start()
+                assert application.updater is not None
+                await application.updater.start_polling(
+                    poll_interval=settings.telegram_poll_interval
+                )
+                workers = await background_workers(
+                    sessions, settings, telegram_sender(application.bot), stop
+                )
+                print("텔레그램 봇이 실행 중입니다. 종료하려면 Ctrl-C를 누르세요.", file=sys.stderr)
+                await stop.wait()
+                await application.updater.stop()
+                await application.stop()
+        stop.set()
+        await asyncio.gather(*workers, return_exceptions=True)
+    finally:
+        server.should_exit = True
+        await web_task
+        await rasa.close()
+        await engine.dispose()
+        if process is not None:
+            stop_process(process)

@@ -1,0 +1,1 @@
+"""Telegram surface: the Application factory, policyholder handlers, rendering."""

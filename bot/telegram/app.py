@@ -1,0 +1,57 @@
+"""Build the python-telegram-bot Application; only the runner starts it."""
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Update
+from telegram.ext import Application, ContextTypes
+
+from bot.config import Settings
+from bot.rasa_client import RasaClient
+from bot.telegram import policyholder
+from bot.telegram.context import SERVICES_KEY, BotServices
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log every handler error; the inbound message was stored before anything could fail."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id,
+                "죄송해요, 잠시 문제가 생겼어요. 보내 주신 말씀은 저장되어 있어요. 잠시 후 다시 말씀해 주세요.",
+            )
+        except Exception:  # Telegram itself may be the problem
+            log.warning("could not tell the user about the error", exc_info=True)
+
+
+def build_application(
+    *, settings: Settings, sessions: async_sessionmaker[AsyncSession], rasa: RasaClient
+) -> Application:  # type: ignore[type-arg]
+    """Application wired to settings (the base URL lets tests point it at a fake Bot API)."""
+    assert settings.telegram_token is not None, "MILCHAK_TELEGRAM_TOKEN is required for Telegram"
+    application = (
+        Application.builder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = BotServices(
+        settings=settings, sessions=sessions, rasa=rasa
+    )
+    register_workspace(application)
+    policyholder.register(application)
+    application.add_error_handler(on_error)
+    return application
+
+
+def register_workspace(application: Application) -> None:  # type: ignore[type-arg]
+    """Employee handlers go first (group -1) so employees never reach the policyholder flow."""
+    try:
+        from bot.telegram import employee
+    except ImportError:
+        return
+    employee.register(application)

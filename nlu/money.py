@@ -1,0 +1,185 @@
+"""Money expressions in Korean → integer won.
+
+Handles Arabic digits with or without commas (``1,000,000원``), Hangul numerals (``오십만 원``),
+and the mixed forms people and newspapers write (``3백만원``, ``2백50만``, ``1억 5천만 원``,
+``1.5억``). Only the standard library is used: the app imports this module too.
+"""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from nlu.spans import Span, drop_overlaps
+
+_HANGUL_DIGITS = {
+    "영": 0,
+    "공": 0,
+    "일": 1,
+    "이": 2,
+    "삼": 3,
+    "사": 4,
+    "오": 5,
+    "육": 6,
+    "륙": 6,
+    "칠": 7,
+    "팔": 8,
+    "구": 9,
+}
+_SMALL_UNITS = {"십": 10, "백": 100, "천": 1000}
+_BIG_UNITS = {"만": 10**4, "억": 10**8, "조": 10**12}
+_DIGIT_CHARS = "일이삼사오육륙칠팔구"
+_UNIT_CHARS = "십백천만억조"
+
+_ATOM = rf"(?:\d[\d,]*(?:\.\d+)?|[{_DIGIT_CHARS}{_UNIT_CHARS}])"
+# A space may separate sections after a big unit (1억 5천만) or a number from its unit (50 만원).
+_SEP = rf"(?:(?<=[만억조])\s(?=[\d{_DIGIT_CHARS}십백천])|(?<=\d)\s(?=[만억천백]))"
+_CANDIDATE = re.compile(rf"{_ATOM}(?:{_SEP}?{_ATOM})*(?P<won>\s?원)?")
+_ATOMS = re.compile(rf"\d[\d,]*(?:\.\d+)?|[{_DIGIT_CHARS}{_UNIT_CHARS}]")
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_HANGUL = re.compile(r"[가-힣]")
+# Prefixes that make a numeral vague (몇백만 원, 수천만 원) rather than an amount.
+_VAGUE_PREFIXES = ("몇", "수")
+_CODE_NEIGHBOURS = set("-/:._") | set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+# Words that may surround an amount when the whole message is the answer to "얼마가 필요하세요?".
+_FILLERS = (
+    "빌려주세요|빌려줘요|빌려줘|빌리고싶어요|빌리고싶습니다|빌릴게요|필요해요|필요합니다|필요함|"
+    "부탁드려요|부탁드립니다|부탁해요|주세요|해주세요|해줘|받을게요|받고싶어요|할게요|할래요|"
+    "가능해요|가능할까요|가능한가요|가능해|되나요|되죠|돼요|될까요|있나요|있어요|입니다|이에요|이예요|예요|에요|이요|여|요|임|"
+    "정도|쯤|가량|대략|대충|한|약|딱|총|전부|까지|이내|만큼|으로|로|이면|면|은|는|이|가|을|를|도|"
+    "원|만|대출|약관대출|약대|신청|요청|금액|이상|이하|씩|네|예"
+)
+_FILLER_RESIDUE = re.compile(rf"(?:{_FILLERS})*")
+_PUNCT_SPACE = re.compile(r"[\s.,!?~^…·ㅎㅋㅠㅜ\"'()]+")
+
+
+def _number(atom: str) -> Decimal | None:
+    """Value of one Arabic number atom; ``None`` if its comma grouping is malformed."""
+    if "," in atom and not _GROUPED.fullmatch(atom):
+        return None
+    try:
+        return Decimal(atom.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _evaluate(expr: str) -> int | None:
+    """Value of a numeral expression without 원, or ``None`` when it is not well formed."""
+    total = Decimal(0)
+    section = Decimal(0)
+    current: Decimal | None = None
+    last_small = 10**5
+    last_big = 10**13
+    atoms = _ATOMS.findall(expr)
+    if not atoms:
+        return None
+    for atom in atoms:
+        if atom[0].isdigit():
+            if current is not None:
+                return None
+            current = _number(atom)
+            if current is None:
+                return None
+        elif atom in _HANGUL_DIGITS:
+            if current is not None:
+                return None
+            current = Decimal(_HANGUL_DIGITS[atom])
+        elif atom in _SMALL_UNITS:
+            unit = _SMALL_UNITS[atom]
+            if unit >= last_small:
+                return None
+            section += (Decimal(1) if current is None else current) * unit
+            current, last_small = None, unit
+        else:
+            unit = _BIG_UNITS[atom]
+            if unit >= last_big:
+                return None
+            segment = section + (current or 0)
+            total += (segment or Decimal(1)) * unit
+            section, current, last_small, last_big = Decimal(0), None, 10**5, unit
+    value = total + section + (current or 0)
+    if value != value.to_integral_value():
+        return None
+    return int(value)
+
+
+def _trim_particle(expr: str, following: str) -> str:
+    """Drop a trailing Hangul digit that is really a particle: 50만이요 → 50만, 3백이에요 → 3백."""
+    if (
+        len(expr) >= 2
+        and expr[-1] in _HANGUL_DIGITS
+        and expr[-2] in _UNIT_CHARS
+        and _HANGUL.match(following[:1] or " ")
+    ):
+        return expr[:-1]
+    return expr
+
+
+def _acceptable(expr: str, has_won: bool, before: str, *, lenient: bool) -> bool:
+    """Whether a well-formed numeral reads as money rather than as an ordinary word."""
+    if before and before[-1] in _VAGUE_PREFIXES:
+        return False
+    has_unit = any(ch in _UNIT_CHARS for ch in expr)
+    if any(ch.isdigit() for ch in expr):
+        if before and before[-1] in _CODE_NEIGHBOURS:
+            return False
+        return has_won or has_unit or lenient or bool(_GROUPED.fullmatch(expr))
+    # Hangul only: 사원, 구원 are words, 만원 and 오십만 원 are money.
+    if not has_unit:
+        return False
+    if has_won or (lenient and len(expr) >= 2):
+        return True
+    after_word = bool(before) and bool(_HANGUL.match(before[-1]))
+    has_big = any(ch in "만억조" for ch in expr)
+    return has_big and not after_word and (len(expr) >= 3 or "억" in expr)
+
+
+def _scan(text: str, *, lenient: bool) -> list[Span[int]]:
+    """All amounts in ``text``; ``lenient`` also accepts bare numbers such as ``500000``."""
+    spans: list[Span[int]] = []
+    for match in _CANDIDATE.finditer(text):
+        start = match.start()
+        has_won = match.group("won") is not None
+        expr = text[start : match.start("won")] if has_won else match.group(0)
+        end = match.end()
+        if not has_won:
+            trimmed = _trim_particle(expr, text[end : end + 1])
+            end -= len(expr) - len(trimmed)
+            expr = trimmed
+        if end < len(text) and text[end] in _CODE_NEIGHBOURS - {".", ","}:
+            continue
+        # A malformed run (30일오십만원) may still end in a good amount: drop atoms from the left.
+        while expr:
+            value = _evaluate(expr)
+            if value is not None:
+                if _acceptable(expr, has_won, text[:start], lenient=lenient):
+                    spans.append(Span(start, end, text[start:end], value))
+                break
+            head = _ATOMS.match(expr)
+            if head is None:
+                break
+            cut = head.end()
+            while cut < len(expr) and expr[cut].isspace():
+                cut += 1
+            expr, start = expr[cut:], start + cut
+    return drop_overlaps(spans)
+
+
+def find_amounts(text: str) -> list[Span[int]]:
+    """Money amounts mentioned in free text, in order, with their value in won."""
+    return _scan(text, lenient=False)
+
+
+def parse_amount(text: str) -> int | None:
+    """The amount when the whole of ``text`` is an amount answer (``3백만원이요``), else ``None``.
+
+    Particles and filler words around the number (원, 만, 이요, 정도, 빌려주세요 …) are tolerated;
+    bare numbers (``500000``, ``오십만``) are accepted because the question gave the context.
+    """
+    spans = _scan(text, lenient=True)
+    if len(spans) != 1:
+        return None
+    span = spans[0]
+    residue = _PUNCT_SPACE.sub("", text[: span.start] + text[span.end :])
+    if not _FILLER_RESIDUE.fullmatch(residue):
+        return None
+    return span.value
