@@ -467,7 +467,12 @@ async def relay_to_employee(
 
 # --- rating -------------------------------------------------------------------------------------
 async def rate(
-    session: AsyncSession, *, request: Request, policyholder: Policyholder, stars: int
+    session: AsyncSession,
+    *,
+    request: Request,
+    policyholder: Policyholder,
+    stars: int,
+    telegram_update_id: int | None = None,
 ) -> bool:
     """Store a 1–5 rating for a resolved request; then invite an optional comment."""
     if request.policyholder_id != policyholder.id or request.status != RequestStatus.RESOLVED:
@@ -484,6 +489,8 @@ async def rate(
         text=f"별점 {stars}점",
         policyholder_id=policyholder.id,
         request_id=request.id,
+        telegram_user_id=policyholder.telegram_user_id,
+        telegram_update_id=telegram_update_id,
     )
     policyholder.rating_pending_request_id = request.id
     policyholder.rating_pending_until = now + RATING_COMMENT_WINDOW
