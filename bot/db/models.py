@@ -82,6 +82,8 @@ class Employee(Base):
     is_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     away_from: Mapped[date | None] = mapped_column(Date)
     away_until: Mapped[date | None] = mapped_column(Date)
+    # Set by the 답장 button: the employee's next text goes to this request's policyholder.
+    reply_request_id: Mapped[int | None]
     created_at: Mapped[datetime] = _now_column()
 
     department: Mapped[Department] = relationship(back_populates="employees")
@@ -108,6 +110,9 @@ class Policyholder(Base):
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # After a rating press: the next text (until the deadline) is the rating comment.
+    rating_pending_request_id: Mapped[int | None]
+    rating_pending_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
 
     employee: Mapped[Employee | None] = relationship()
@@ -184,6 +189,8 @@ class Request(Base):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    # While in the future, the policyholder's texts go to the employee, not to Rasa.
+    handoff_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     policyholder: Mapped[Policyholder] = relationship()
     employee: Mapped[Employee | None] = relationship()
@@ -238,7 +245,10 @@ class OutboxMessage(Base):
     """A message waiting to be delivered to Telegram; the worker retries it with backoff."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_chat_message", "chat_id", "telegram_message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)

@@ -1,12 +1,47 @@
-"""Persisted outbox: messages to employees are stored with the change that caused them and
-delivered by a worker, so an alert is never lost when Telegram is slow or down."""
+"""Persisted outbox: messages are stored with the change that caused them and delivered by a
+worker, so an alert is never lost when Telegram is slow or down.
 
+Delivery is at-least-once only across a crash between Telegram accepting a message and the row
+being marked sent; otherwise each row is sent once. Rows are claimed with a short lease
+(``status='sending'``, ``next_attempt_at`` = lease end) by one ``UPDATE … WHERE id IN (SELECT …
+FOR UPDATE SKIP LOCKED)`` statement, so several workers or app processes on PostgreSQL never
+take the same row (SQLite runs the same statement under its single-writer lock). A lease that
+runs out — the worker died mid-send — makes the row due again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import clock
-from bot.db.models import OutboxMessage
+from bot.db.engine import session_scope
+from bot.db.models import Employee, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[OutboxMessage], Awaitable[int | None]]
+"""Delivers one message; returns the Telegram message id (None when there is none, e.g. a
+console). Raises python-telegram-bot errors: RetryAfter, Forbidden, BadRequest, NetworkError."""
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(seconds=120)
+MAX_BACKOFF = timedelta(minutes=10)
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 
 async def enqueue(
@@ -34,3 +69,225 @@ async def enqueue(
     session.add(message)
     await session.flush()
     return message
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt ``attempts + 1``: 2, 4, 8 … seconds, at most ten minutes."""
+    return min(timedelta(seconds=2**attempts), MAX_BACKOFF)
+
+
+async def claim_due(
+    sessions: async_sessionmaker[AsyncSession], *, limit: int = 50
+) -> list[OutboxMessage]:
+    """Take up to ``limit`` due rows for this worker (oldest first) and return them."""
+    now = clock.now()
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
+                # A worker died while sending: its lease ran out.
+                and_(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    async with session_scope(sessions) as session:
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due))
+            .values(status=SENDING, next_attempt_at=now + LEASE)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        ids = sorted(result.scalars().all())
+        if not ids:
+            return []
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        )
+        return list(rows.all())
+
+
+async def _finish(
+    sessions: async_sessionmaker[AsyncSession], message_id: int, **values: Any
+) -> None:
+    async with session_scope(sessions) as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == SENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def deliver_due(
+    sessions: async_sessionmaker[AsyncSession],
+    send: Send,
+    *,
+    limit: int = 50,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> int:
+    """Send what is due now; return how many messages were delivered.
+
+    Each row is finished on its own: one failing message never holds up the others. When a
+    chat answers 429, its later messages in this batch wait too, so a chat's messages keep
+    their order.
+    """
+    delivered = 0
+    held: dict[int, datetime] = {}  # chat id → not before
+    for message in await claim_due(sessions, limit=limit):
+        if message.chat_id in held:
+            await _finish(
+                sessions, message.id, status=PENDING, next_attempt_at=held[message.chat_id]
+            )
+            continue
+        now = clock.now()
+        try:
+            telegram_message_id = await send(message)
+        except RetryAfter as exc:
+            wait = timedelta(seconds=_seconds(exc.retry_after))
+            held[message.chat_id] = now + wait
+            await _finish(
+                sessions,
+                message.id,
+                status=PENDING,
+                next_attempt_at=now + wait,
+                last_error=f"429 retry after {_seconds(exc.retry_after):g}s",
+            )
+            log.info("outbox %s: flood control, retry in %s", message.id, wait)
+        except Forbidden as exc:
+            await _on_forbidden(sessions, message, str(exc))
+        except BadRequest as exc:  # the message itself is wrong: retrying will not help
+            await _finish(
+                sessions,
+                message.id,
+                status=FAILED,
+                attempts=message.attempts + 1,
+                last_error=f"400 {exc}",
+            )
+            log.error("outbox %s: rejected by Telegram: %s", message.id, exc)
+        except (NetworkError, TelegramError, OSError) as exc:
+            await _retry_later(sessions, message, now, f"{type(exc).__name__}: {exc}", max_attempts)
+        except Exception as exc:  # a bug in the sender must not stop the worker
+            log.exception("outbox %s: sender failed", message.id)
+            await _retry_later(sessions, message, now, f"{type(exc).__name__}: {exc}", max_attempts)
+        else:
+            await _finish(
+                sessions,
+                message.id,
+                status=SENT,
+                attempts=message.attempts + 1,
+                sent_at=clock.now(),
+                telegram_message_id=telegram_message_id,
+                last_error=None,
+            )
+            delivered += 1
+    return delivered
+
+
+async def _retry_later(
+    sessions: async_sessionmaker[AsyncSession],
+    message: OutboxMessage,
+    now: datetime,
+    error: str,
+    max_attempts: int,
+) -> None:
+    attempts = message.attempts + 1
+    if attempts >= max_attempts:
+        await _finish(sessions, message.id, status=FAILED, attempts=attempts, last_error=error)
+        log.error("outbox %s: giving up after %s attempts: %s", message.id, attempts, error)
+        return
+    await _finish(
+        sessions,
+        message.id,
+        status=PENDING,
+        attempts=attempts,
+        next_attempt_at=now + backoff(attempts),
+        last_error=error,
+    )
+    log.warning("outbox %s: attempt %s failed: %s", message.id, attempts, error)
+
+
+async def _on_forbidden(
+    sessions: async_sessionmaker[AsyncSession], message: OutboxMessage, error: str
+) -> None:
+    """403: the person blocked the bot. Mark an employee blocked and re-route their request."""
+    from bot.services.workspace import reroute_from_blocked  # workspace imports enqueue
+
+    async with session_scope(sessions) as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING)
+            .values(status=FAILED, attempts=message.attempts + 1, last_error=f"403 {error}")
+            .execution_options(synchronize_session=False)
+        )
+        employee = await session.scalar(
+            select(Employee).where(Employee.telegram_chat_id == message.chat_id)
+        )
+        if employee is None:
+            log.warning("outbox %s: chat %s blocked the bot", message.id, message.chat_id)
+            return
+        employee.telegram_blocked = True
+        await session.flush()
+        log.warning("outbox %s: employee %s blocked the bot", message.id, employee.id)
+        if message.request_id is not None:
+            await reroute_from_blocked(session, employee=employee, request_id=message.request_id)
+
+
+async def run_outbox_worker(
+    sessions: async_sessionmaker[AsyncSession],
+    send: Send,
+    *,
+    interval: float,
+    stop: asyncio.Event,
+    limit: int = 50,
+) -> None:
+    """Deliver due messages until ``stop`` is set; sleeps ``interval`` seconds when idle."""
+    while not stop.is_set():
+        try:
+            delivered = await deliver_due(sessions, send, limit=limit)
+        except Exception:  # the database may be briefly unreachable; try again next round
+            log.exception("outbox worker round failed")
+            delivered = 0
+        if delivered >= limit:
+            continue  # more may be waiting
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            pass
+
+
+def reply_markup_from_json(
+    markup: dict[str, Any] | None, bot: Bot | None = None
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    """Bot API JSON (as stored in the outbox) → the python-telegram-bot markup object."""
+    if not markup:
+        return None
+    if "inline_keyboard" in markup:
+        return InlineKeyboardMarkup.de_json(markup, bot)
+    if "keyboard" in markup:
+        return ReplyKeyboardMarkup.de_json(markup, bot)
+    if markup.get("remove_keyboard"):
+        return ReplyKeyboardRemove()
+    raise ValueError(f"unsupported reply_markup: {sorted(markup)}")
+
+
+def telegram_sender(bot: Bot) -> Send:
+    """A ``Send`` that delivers through ``bot.send_message`` and returns the message id."""
+
+    async def send(message: OutboxMessage) -> int | None:
+        sent = await bot.send_message(
+            chat_id=message.chat_id,
+            text=message.text,
+            reply_markup=reply_markup_from_json(message.reply_markup, bot),
+        )
+        return sent.message_id
+
+    return send

@@ -1,17 +1,122 @@
-"""Service-level deadlines: how long a request may wait for an employee to acknowledge it."""
+"""Service-level deadlines: how long a request may wait for an employee to acknowledge it.
 
-from datetime import datetime, timedelta
+Funeral requests are urgent at any hour; loans count business hours only (weekdays, 09–18 in
+Seoul) because the loan desk works office hours; everything else counts wall-clock hours. The
+numbers come from settings (``MILCHAK_SLA_*``); ``Deadlines()`` holds the defaults.
+"""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from bot.clock import SEOUL
 from bot.db.models import RequestKind
 
-ACK_DEADLINES: dict[str, timedelta] = {
-    RequestKind.FUNERAL: timedelta(hours=1),
-    RequestKind.LOAN: timedelta(hours=4),
-    RequestKind.COMPLAINT: timedelta(hours=24),
-}
-DEFAULT_DEADLINE = timedelta(hours=48)
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Acknowledgement deadlines per request kind."""
+
+    funeral_hours: float = 1.0
+    loan_business_hours: float = 4.0
+    complaint_hours: float = 24.0
+    default_hours: float = 48.0
+    business_day_start: time = time(9, 0)
+    business_day_end: time = time(18, 0)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Deadlines:
+        """Read ``sla_*`` fields from settings, keeping the default for any that are missing."""
+        defaults = cls()
+        return cls(
+            funeral_hours=getattr(settings, "sla_funeral_hours", defaults.funeral_hours),
+            loan_business_hours=getattr(
+                settings, "sla_loan_business_hours", defaults.loan_business_hours
+            ),
+            complaint_hours=getattr(settings, "sla_complaint_hours", defaults.complaint_hours),
+            default_hours=getattr(settings, "sla_default_hours", defaults.default_hours),
+            business_day_start=time(getattr(settings, "business_hours_start", 9)),
+            business_day_end=time(getattr(settings, "business_hours_end", 18)),
+        )
+
+    def describe(self, kind: str) -> str:
+        """Korean wording of the deadline for ``kind`` (used in escalation reasons)."""
+        if kind == RequestKind.FUNERAL:
+            return f"{_hours(self.funeral_hours)}시간"
+        if kind == RequestKind.LOAN:
+            return f"업무시간 기준 {_hours(self.loan_business_hours)}시간"
+        if kind == RequestKind.COMPLAINT:
+            return f"{_hours(self.complaint_hours)}시간"
+        return f"{_hours(self.default_hours)}시간"
 
 
-def due_at(kind: str, created_at: datetime) -> datetime:
-    """When a request of ``kind`` opened at ``created_at`` must have been acknowledged."""
-    return created_at + ACK_DEADLINES.get(kind, DEFAULT_DEADLINE)
+def _hours(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+DEFAULT_DEADLINES = Deadlines()
+_deadlines = DEFAULT_DEADLINES
+
+
+def configure(deadlines: Deadlines) -> None:
+    """Install the deadlines the app runs with (called once at start-up from settings)."""
+    global _deadlines
+    _deadlines = deadlines
+
+
+def current() -> Deadlines:
+    """The deadlines in force."""
+    return _deadlines
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A timezone-aware UTC datetime; SQLite hands stored UTC times back without a zone."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def add_business_hours(start: datetime, hours: float, deadlines: Deadlines) -> datetime:
+    """``start`` plus ``hours`` of Seoul office time (Mon–Fri, business_day_start–end).
+
+    Public holidays are not modelled; a request filed at night or on a weekend starts
+    counting at the next opening.
+    """
+    remaining = timedelta(hours=hours)
+    cursor = as_utc(start).astimezone(SEOUL)
+    while True:
+        if cursor.weekday() >= 5:
+            next_day = cursor.date() + timedelta(days=7 - cursor.weekday())
+            cursor = datetime.combine(next_day, deadlines.business_day_start, SEOUL)
+            continue
+        opens = datetime.combine(cursor.date(), deadlines.business_day_start, SEOUL)
+        closes = datetime.combine(cursor.date(), deadlines.business_day_end, SEOUL)
+        if cursor < opens:
+            cursor = opens
+        if cursor >= closes:
+            cursor = datetime.combine(
+                cursor.date() + timedelta(days=1), deadlines.business_day_start, SEOUL
+            )
+            continue
+        available = closes - cursor
+        if remaining <= available:
+            return (cursor + remaining).astimezone(UTC)
+        remaining -= available
+        cursor = datetime.combine(
+            cursor.date() + timedelta(days=1), deadlines.business_day_start, SEOUL
+        )
+
+
+def due_at(kind: str, created_at: datetime, deadlines: Deadlines | None = None) -> datetime:
+    """When a request of ``kind`` opened (or escalated) at ``created_at`` must be acknowledged."""
+    d = deadlines or _deadlines
+    start = as_utc(created_at)
+    if kind == RequestKind.FUNERAL:
+        return start + timedelta(hours=d.funeral_hours)
+    if kind == RequestKind.LOAN:
+        return add_business_hours(start, d.loan_business_hours, d)
+    if kind == RequestKind.COMPLAINT:
+        return start + timedelta(hours=d.complaint_hours)
+    return start + timedelta(hours=d.default_hours)
