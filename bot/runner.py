@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -101,6 +101,14 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 15) -> None:
         process.wait()
 
 
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: `serve` owns SIGINT/SIGTERM for the stack."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def web_server(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> uvicorn.Server:
     config = uvicorn.Config(
         create_web_app(sessions, settings),
@@ -109,9 +117,7 @@ def web_server(sessions: async_sessionmaker[AsyncSession], settings: Settings) -
         log_level="warning",
         lifespan="off",
     )
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    return server
+    return _QuietServer(config)
 
 
 async def background_workers(

@@ -15,9 +15,10 @@ MAX_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=30)
 
 _BIRTH_FORMS = (
-    re.compile(r"^(?P<y>\d{4})[-./ ]?(?P<m>\d{1,2})[-./ ]?(?P<d>\d{1,2})$"),
+    re.compile(r"^(?P<yy>\d{2})(?P<m>\d{2})(?P<d>\d{2})$"),  # 620417
+    re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"),  # 19620417
+    re.compile(r"^(?P<y>\d{4})\s*[-./]\s*(?P<m>\d{1,2})\s*[-./]\s*(?P<d>\d{1,2})\.?$"),
     re.compile(r"^(?P<y>\d{4})\s*년\s*(?P<m>\d{1,2})\s*월\s*(?P<d>\d{1,2})\s*일?$"),
-    re.compile(r"^(?P<yy>\d{2})(?P<m>\d{2})(?P<d>\d{2})$"),
 )
 
 

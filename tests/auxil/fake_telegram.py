@@ -126,7 +126,9 @@ class _QuietServer(uvicorn.Server):
 class FakeTelegram:
     """In-process fake Bot API; use as ``async with FakeTelegram() as fake``."""
 
-    def __init__(self, token: str = DEFAULT_TOKEN, *, username: str = BOT_USERNAME) -> None:
+    def __init__(
+        self, token: str = DEFAULT_TOKEN, *, username: str = BOT_USERNAME, first_update_id: int = 1
+    ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.username = username
@@ -139,7 +141,7 @@ class FakeTelegram:
         self._messages: dict[int, SentMessage] = {}  # bot messages by id
         self._user_messages: dict[int, dict[str, Any]] = {}  # user messages by id
         self._message_ids = itertools.count(1)
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self._callback_ids = itertools.count(1)
         self._failures: list[_Failure] = []
         self._blocked: set[int] = set()

@@ -75,10 +75,15 @@ class Stack:
 
 @asynccontextmanager
 async def app_stack(
-    *, database_url: str, rasa_url: str, web_port: int, serve_web: bool = True
+    *,
+    database_url: str,
+    rasa_url: str,
+    web_port: int,
+    serve_web: bool = True,
+    first_update_id: int = 1,
 ) -> AsyncIterator[Stack]:
     """Run the app as `milchak run` does, against the fake Bot API."""
-    async with FakeTelegram() as telegram:
+    async with FakeTelegram(first_update_id=first_update_id) as telegram:
         settings = Settings(
             database_url=database_url,
             telegram_token=SecretStr(telegram.token),

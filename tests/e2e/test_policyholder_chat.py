@@ -153,7 +153,8 @@ async def test_cancel_mid_form_and_switch_topic(world: SessionWorld, holders: Ho
     nothing = await customer.say("취소")
     assert "진행 중인 신청은 없어요" in nothing[-1].text
 
-    await customer.say("불만 접수하려고요")
+    categories = await customer.say("불만 접수하려고요")
+    await customer.press(categories[-1], "보험금 지급")
     switched = await customer.say("국제국민카드 만들고 싶어요")
     assert "잠시 멈출게요" in texts_of(switched)
     card = await customer.press(switched[-1], "네, 신청할게요")
@@ -274,7 +275,11 @@ async def test_rasa_down_still_reaches_a_person(world: SessionWorld, holders: Ho
     holder = holders.take()
     dead_rasa = f"http://127.0.0.1:{free_port()}"
     async with app_stack(
-        database_url=world.database_url, rasa_url=dead_rasa, web_port=free_port(), serve_web=False
+        database_url=world.database_url,
+        rasa_url=dead_rasa,
+        web_port=free_port(),
+        serve_web=False,
+        first_update_id=1_000_000,  # the shared database already holds the first fake's update ids
     ) as stack:
         customer = Customer(stack.telegram, holder)
         await customer.verify()
