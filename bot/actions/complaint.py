@@ -1,5 +1,6 @@
 """Complaints (불만 접수): a category and what happened, routed with a 24-hour deadline."""
 
+import re
 from typing import Any
 
 from bot.actions import texts
@@ -16,7 +17,15 @@ CATEGORY_KEYWORDS = {
     "직원 응대": ("직원", "설계사", "상담원", "불친절", "응대", "전화를 안"),
     "제휴 서비스": ("트랜스팩", "이사", "임종의 전화", "장례", "그린그린", "결혼", "카드"),
 }
-MIN_DETAILS = 10  # characters: shorter openings ("불만 있어요") ask what happened
+MIN_DETAILS = 8  # characters beyond the generic words: "불만 접수할래요" still asks what happened
+GENERIC_WORDS = re.compile(
+    r"불만|불편|민원|접수|신고|하려고|할래요|할게요|있어요|하고\s*싶어요|좀|요|\s"
+)
+
+
+def says_what_happened(text: str) -> bool:
+    """Whether an opening message already describes the problem, not just the wish to complain."""
+    return len(GENERIC_WORDS.sub("", text)) >= MIN_DETAILS
 
 
 def guess_category(text: str) -> str | None:
@@ -46,10 +55,11 @@ class ValidateComplaintForm(FormValidator):
     async def after_validation(
         self, changes: dict[str, Any], dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
-        if tracker.intent != "complaint" or tracker.get_slot("complaint_details"):
+        resuming = tracker.get_slot("complaint_category") is not None
+        if tracker.intent != "complaint" or tracker.get_slot("complaint_details") or resuming:
             return {}
         extra: dict[str, Any] = {}
-        if len(tracker.text.strip()) >= MIN_DETAILS:
+        if says_what_happened(tracker.text):
             extra["complaint_details"] = tracker.text.strip()
             category = guess_category(tracker.text)
             if category and not tracker.get_slot("complaint_category"):
