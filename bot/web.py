@@ -4,8 +4,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from bot.admin import create_admin_app
 from bot.config import Settings
 from bot.db import create_engine_and_sessions  # noqa: F401  (re-exported for callers)
 
@@ -17,7 +18,10 @@ async def healthz(_request: Request) -> JSONResponse:
 
 def create_web_app(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Starlette:
     """Build the Starlette app that serves /healthz, /actions/webhook and /admin."""
-    routes = [Route("/healthz", healthz)]
+    routes = [
+        Route("/healthz", healthz),
+        Mount("/admin", app=create_admin_app(sessions, settings)),
+    ]
     app = Starlette(routes=routes)
     app.state.sessions = sessions
     app.state.settings = settings

@@ -2,7 +2,7 @@
 
 import click
 
-from bot.cli import db
+from bot.cli import admin, db, report, web
 
 
 @click.group()
@@ -11,3 +11,6 @@ def main() -> None:
 
 
 main.add_command(db.db)
+main.add_command(admin.admin)
+main.add_command(report.report)
+main.add_command(web.web)
