@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -38,9 +39,31 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
 BENCH_DB = "milchak_bench_admin"
 PASSWORD = "bench-password-1"
-DEPARTMENTS = ["기획부", "총무부", "인사부", "경리부", "상품개발부", "계약관리부", "전산부", "영업지원부"]
+DEPARTMENTS = [
+    "기획부",
+    "총무부",
+    "인사부",
+    "경리부",
+    "상품개발부",
+    "계약관리부",
+    "전산부",
+    "영업지원부",
+]
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
-GIVEN = ["영숙", "민수", "지은", "하늘", "서준", "철수", "미나", "영환", "수진", "동현", "은지", "정호"]
+GIVEN = [
+    "영숙",
+    "민수",
+    "지은",
+    "하늘",
+    "서준",
+    "철수",
+    "미나",
+    "영환",
+    "수진",
+    "동현",
+    "은지",
+    "정호",
+]
 AREAS = ["인천 남동구", "인천 부평구", "인천 연수구", "서울 강서구", "서울 양천구", "부천 원미구"]
 START = datetime(2025, 12, 1, tzinfo=UTC)
 SPAN_SECONDS = 360 * 24 * 3600
@@ -90,7 +113,7 @@ def _name(rng: random.Random) -> str:
 
 
 def _rows(total: int, holders: int, employees: int, seed: int = 7):  # type: ignore[no-untyped-def]
-    """Contacts in time order: (policyholder, employee, dir, channel, sender, text, intent, conf, ts)."""
+    """Contacts in time order, as tuples in the column order of ``load_*``'s inserts."""
     rng = random.Random(seed)
     step = SPAN_SECONDS / total
     for index in range(total):
@@ -124,7 +147,9 @@ def _org(holder_count: int) -> tuple[list[tuple], list[tuple], list[tuple]]:  # 
         phone = f"010{rng.randrange(10**8):08d}"
         employee = (index - 1) // 25 + 1
         area = rng.choice(AREAS)
-        holders.append((index, _name(rng), phone, date(1960, 1, 1), f"{area} 아파트", area, employee))
+        holders.append(
+            (index, _name(rng), phone, date(1960, 1, 1), f"{area} 아파트", area, employee)
+        )
     departments = [(i + 1, name) for i, name in enumerate(DEPARTMENTS)]
     return departments, employees, holders
 
@@ -136,12 +161,24 @@ def _requests(count: int, holders: int):  # type: ignore[no-untyped-def]
         created = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
         status = rng.choice(STATUSES)
         ack = created + timedelta(minutes=rng.randrange(5, 3000)) if status != "new" else None
-        resolved = ack + timedelta(hours=rng.randrange(1, 72)) if status == "resolved" and ack else None
+        resolved = (
+            ack + timedelta(hours=rng.randrange(1, 72)) if status == "resolved" and ack else None
+        )
         kind = rng.choice(KINDS)
-        details = '{"category": "%s"}' % rng.choice(["보험금 지급", "직원 응대", "서류"])
+        details = json.dumps({"category": rng.choice(["보험금 지급", "직원 응대", "서류"])})
         yield (
-            index, f"R-{created:%Y%m%d}-{index:05d}", kind, status, holder, (holder - 1) // 25 + 1,
-            f"{kind} 요청", details, created, created + timedelta(hours=24), ack, resolved,
+            index,
+            f"R-{created:%Y%m%d}-{index:05d}",
+            kind,
+            status,
+            holder,
+            (holder - 1) // 25 + 1,
+            f"{kind} 요청",
+            details,
+            created,
+            created + timedelta(hours=24),
+            ack,
+            resolved,
         )
 
 
@@ -172,8 +209,14 @@ def load_sqlite(path: Path, contacts: int, holders: int, requests: int) -> None:
             " employee_id, summary, details, created_at, updated_at, due_at, acknowledged_at,"
             " resolved_at, escalation_level) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
             [
-                (*r[:8], _sqlite_time(r[8]), _sqlite_time(r[8]), _sqlite_time(r[9]),
-                 _sqlite_time(r[10]), _sqlite_time(r[11]))
+                (
+                    *r[:8],
+                    _sqlite_time(r[8]),
+                    _sqlite_time(r[8]),
+                    _sqlite_time(r[9]),
+                    _sqlite_time(r[10]),
+                    _sqlite_time(r[11]),
+                )
                 for r in _requests(requests, holders)
             ],
         )
@@ -188,7 +231,9 @@ def load_sqlite(path: Path, contacts: int, holders: int, requests: int) -> None:
             with db:
                 db.executemany(sql, batch)
             batch.clear()
-            print(f"  {db.execute('SELECT max(id) FROM contacts').fetchone()[0]:,} contacts", end="\r")
+            print(
+                f"  {db.execute('SELECT max(id) FROM contacts').fetchone()[0]:,} contacts", end="\r"
+            )
     with db:
         db.executemany(sql, batch)
     db.execute("ANALYZE")
@@ -216,14 +261,33 @@ async def load_postgres(dsn: str, contacts: int, holders: int, requests: int) ->
             "requests",
             records=[(*r, False, 0, r[8]) for r in _requests(requests, holders)],
             columns=[
-                "id", "reference", "kind", "status", "policyholder_id", "employee_id", "summary",
-                "details", "created_at", "due_at", "acknowledged_at", "resolved_at", "urgent",
-                "escalation_level", "updated_at",
+                "id",
+                "reference",
+                "kind",
+                "status",
+                "policyholder_id",
+                "employee_id",
+                "summary",
+                "details",
+                "created_at",
+                "due_at",
+                "acknowledged_at",
+                "resolved_at",
+                "urgent",
+                "escalation_level",
+                "updated_at",
             ],
         )
         columns = [
-            "policyholder_id", "employee_id", "direction", "channel", "sender", "text", "intent",
-            "confidence", "created_at",
+            "policyholder_id",
+            "employee_id",
+            "direction",
+            "channel",
+            "sender",
+            "text",
+            "intent",
+            "confidence",
+            "created_at",
         ]
         batch: list[tuple] = []  # type: ignore[type-arg]
         done = 0
@@ -260,14 +324,19 @@ async def build(url: str, contacts: int, holders: int, requests: int) -> None:
         started = time.perf_counter()
         await upgrade(engine)
         print(f"migration 0002 (search indexes) in {time.perf_counter() - started:.0f} s")
-        if not url.startswith("sqlite"):
-            async with engine.connect() as conn:
+        async with engine.connect() as conn:  # fresh planner statistics, as after a bulk load
+            if url.startswith("sqlite"):
+                await conn.exec_driver_sql("ANALYZE")
+            else:
                 await conn.exec_driver_sql("COMMIT")
                 await conn.exec_driver_sql("VACUUM ANALYZE")
         async with sessions() as session:
             await create_admin_user(session, username="bench", password=PASSWORD, role="admin")
             await create_admin_user(
-                session, username="bench_head", password=PASSWORD, role="head",
+                session,
+                username="bench_head",
+                password=PASSWORD,
+                role="head",
                 department_name=DEPARTMENTS[0],
             )
             await session.commit()
@@ -276,7 +345,7 @@ async def build(url: str, contacts: int, holders: int, requests: int) -> None:
 
 
 async def count_contacts(url: str) -> int:
-    engine, sessions = create_engine_and_sessions(url)
+    engine, _ = create_engine_and_sessions(url)
     try:
         async with engine.connect() as conn:
             return int((await conn.exec_driver_sql("SELECT count(*) FROM contacts")).scalar() or 0)
@@ -326,7 +395,12 @@ async def sign_in(client: httpx.AsyncClient, username: str) -> None:
     assert token, "no CSRF token on the sign-in page"
     response = await client.post(
         "/admin/login",
-        data={"csrf_token": token[1], "username": username, "password": PASSWORD, "next": "/admin/"},
+        data={
+            "csrf_token": token[1],
+            "username": username,
+            "password": PASSWORD,
+            "next": "/admin/",
+        },
     )
     assert response.status_code == 303, response.status_code
 
@@ -363,7 +437,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an existing benchmark database")
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("MILCHAK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+        default=os.environ.get(
+            "MILCHAK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        ),
     )
     args = parser.parse_args()
 
@@ -377,7 +453,9 @@ def main() -> None:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             exists = False
     else:
-        url = make_url(args.postgres_url).set(database=BENCH_DB).render_as_string(hide_password=False)
+        url = (
+            make_url(args.postgres_url).set(database=BENCH_DB).render_as_string(hide_password=False)
+        )
         exists = args.reuse and asyncio.run(count_contacts(url)) >= args.contacts
         if not exists:
             asyncio.run(_recreate_pg(args.postgres_url))
@@ -404,12 +482,12 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
 
-    print(f"\n{args.backend}: {total:,} contacts, {args.rounds} rounds per page, over HTTP (uvicorn)")
+    print(
+        f"\n{args.backend}: {total:,} contacts, {args.rounds} rounds per page, over HTTP (uvicorn)"
+    )
     print(f"{'page':<26}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     for label, values in results:
-        print(
-            f"{label:<26}{statistics.median(values):>9.1f}{p95(values):>9.1f}{max(values):>9.1f}"
-        )
+        print(f"{label:<26}{statistics.median(values):>9.1f}{p95(values):>9.1f}{max(values):>9.1f}")
     listed = [v for label, v in results if label.startswith(("list", "search", "head"))]
     worst = max(p95(v) for v in listed)
     print(f"\nworst p95 over list and search pages: {worst:.1f} ms (target ≤ 200 ms)")

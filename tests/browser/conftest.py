@@ -64,14 +64,16 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             await upgrade(engine)
             holder["data"] = await build_admin_data(sessions)
             async with sessions() as session:
-                await create_admin_user(session, username=LOCK_USER, password=PASSWORD, role="admin")
+                await create_admin_user(
+                    session, username=LOCK_USER, password=PASSWORD, role="admin"
+                )
                 await session.commit()
             app = create_web_app(sessions, Settings(secret_key="browser-test-" + "k" * 32))
             config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
             server = uvicorn.Server(config)
             holder["server"] = server
             task = asyncio.create_task(server.serve())
-            while not server.started and not task.done():
+            while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn has no event)
                 await asyncio.sleep(0.02)
             ready.set()
             await task

@@ -75,8 +75,10 @@ def test_transcript_in_order_with_intents_and_requests(page: Page, console: Cons
     expect(page.locator("h1")).to_contain_text("이영숙")
     texts = page.locator("ol.transcript .text").all_inner_texts()
     assert texts[0] == "지난달 문의"
-    assert texts.index("안녕하세요") < texts.index(LOAN_TEXT) < texts.index(
-        "김영환입니다. 오늘 송금해 드릴게요."
+    assert (
+        texts.index("안녕하세요")
+        < texts.index(LOAN_TEXT)
+        < texts.index("김영환입니다. 오늘 송금해 드릴게요.")
     )
     loan_turn = page.locator(f"li#c{console.data.contacts['loan']}")
     expect(loan_turn.locator(".intent")).to_have_text("request_loan 0.93")
@@ -123,7 +125,7 @@ def test_export_csv_for_current_filter(page: Page, console: Console) -> None:
     rows = list(csv.DictReader(io.StringIO(info.value.path().read_text(encoding="utf-8-sig"))))
     assert len(rows) == 12  # every ledger row of 기획부's three policyholders, one per contact
     formula = next(r for r in rows if r["id"] == str(console.data.contacts["formula"]))
-    assert formula["text"] == "'=HYPERLINK(\"http://x\")"
+    assert formula["text"] == '\'=HYPERLINK("http://x")'
 
 
 def test_head_sees_only_own_department(page: Page, console: Console) -> None:
@@ -142,9 +144,13 @@ def test_head_sees_only_own_department(page: Page, console: Console) -> None:
     )
     assert response is not None and response.status == 404
     expect(page.locator("body")).not_to_contain_text(LOAN_TEXT)
-    response = page.goto(f"{console.base}/admin/requests/{console.data.requests['R-20261124-0001']}")
+    response = page.goto(
+        f"{console.base}/admin/requests/{console.data.requests['R-20261124-0001']}"
+    )
     assert response is not None and response.status == 404
-    response = page.goto(f"{console.base}/admin/conversations/{console.data.policyholders['윤서준']}")
+    response = page.goto(
+        f"{console.base}/admin/conversations/{console.data.policyholders['윤서준']}"
+    )
     assert response is not None and response.status == 200
     page.goto(f"{console.base}/admin/requests")
     expect(page.locator("#requests")).to_contain_text("R-20261127-0005")

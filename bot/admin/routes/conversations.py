@@ -18,7 +18,6 @@ from bot.admin.display import masked_name, masked_phone, safe_text, seoul_time
 from bot.admin.filters import ContactFilter, contact_conditions
 from bot.admin.principal import Principal
 from bot.admin.routes.common import db, int_param, render
-from bot.admin.search import has_fts_table
 from bot.admin.vocabulary import ALL_INTENTS, REQUEST_KINDS, REQUEST_STATUSES
 from bot.db.models import Contact, Department, Employee, Policyholder
 from bot.db.models import Request as CustomerRequest
@@ -66,10 +65,7 @@ async def conversation_list(request: Request) -> Response:
     page = int_param(request, "page")
     async with db(request) as session:
         principal = await current_principal(request, session)
-        dialect = session.get_bind().dialect.name
-        conditions = contact_conditions(
-            flt, principal, dialect=dialect, has_fts=await has_fts_table(session)
-        )
+        conditions = await contact_conditions(session, flt, principal)
         result = await list_conversations(session, conditions, page=page)
         choices = await _choices(session, principal)
         if flt.q or page > 1 or flt.describe() != "(전체)":
@@ -110,10 +106,8 @@ async def export_contacts(request: Request) -> Response:
     flt = ContactFilter.from_query(request.query_params)
     async with db(request) as session:
         principal = await current_principal(request, session)
-        dialect = session.get_bind().dialect.name
-        has_fts = await has_fts_table(session)
+        conditions = await contact_conditions(session, flt, principal)
         audit.record(session, principal, "export", "contacts.csv", flt.describe())
-    conditions = contact_conditions(flt, principal, dialect=dialect, has_fts=has_fts)
     stmt = (
         select(
             Contact,

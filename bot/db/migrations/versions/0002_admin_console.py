@@ -59,6 +59,8 @@ def upgrade() -> None:
     for statement in _SQLITE_UP if dialect == "sqlite" else _POSTGRES_UP:
         op.execute(statement)
     op.create_index("ix_contacts_intent_created", "contacts", ["intent", "created_at"])
+    # Covers the conversation list's "intents in this thread" summary without table look-ups.
+    op.create_index("ix_contacts_policyholder_intent", "contacts", ["policyholder_id", "intent"])
     op.create_index("ix_requests_created", "requests", ["created_at"])
     op.create_index("ix_audit_log_created", "audit_log", ["created_at"])
 
@@ -67,6 +69,7 @@ def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     op.drop_index("ix_audit_log_created", "audit_log")
     op.drop_index("ix_requests_created", "requests")
+    op.drop_index("ix_contacts_policyholder_intent", "contacts")
     op.drop_index("ix_contacts_intent_created", "contacts")
     for statement in _SQLITE_DOWN if dialect == "sqlite" else _POSTGRES_DOWN:
         op.execute(statement)
