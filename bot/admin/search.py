@@ -2,12 +2,13 @@
 
 Korean runs words together ("약관대출받고싶어요"), so a search term must match anywhere in the text.
 Migration 0002 adds an FTS5 trigram table on SQLite and a pg_trgm GIN index on PostgreSQL; both
-need terms of three characters or more to use the index, so shorter terms fall back to LIKE.
+need terms of three characters or more to use the index, so shorter terms are tested row by row
+(fast when they are common, a full scan when they are rare).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, literal_column, select, text, true
+from sqlalchemy import ColumnElement, Integer, and_, literal_column, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Contact
@@ -34,39 +35,48 @@ def _fts5_phrase(term: str) -> str:
 
 
 async def text_condition(session: AsyncSession, query: str) -> ColumnElement[bool]:
-    """A WHERE condition on ``Contact`` that holds when every term occurs in its text."""
+    """A WHERE condition on ``Contact`` that holds when every term occurs in its text.
+
+    The trigram index is asked first how many rows match (at most FEW_MATCHES + 1 are read).
+    Few: their ids go into the query, which then sorts only those rows. Many: the condition is
+    written so the planner cannot use the trigram index, and the list walks the time index
+    newest first, testing each row; with many matches a page fills after a short walk, whereas
+    fetching every match and sorting it grows with the match count.
+    """
     terms = search_terms(query)
     if not terms:
         return true()
-    dialect = session.get_bind().dialect.name
-    if dialect != "sqlite" or not await has_fts_table(session):
-        return and_(*[Contact.text.ilike(_like_pattern(t), escape="\\") for t in terms])
-    conditions: list[ColumnElement[bool]] = [
-        Contact.text.like(_like_pattern(t), escape="\\") for t in terms if len(t) < MIN_INDEXED_TERM
-    ]
+    fts = await has_fts_table(session)
     indexed = [t for t in terms if len(t) >= MIN_INDEXED_TERM]
-    if indexed:
-        conditions.append(await _fts_condition(session, " ".join(_fts5_phrase(t) for t in indexed)))
-    return and_(*conditions)
-
-
-async def _fts_condition(session: AsyncSession, match: str) -> ColumnElement[bool]:
-    """Pick the cheaper plan for this term on SQLite.
-
-    Few matches: hand their ids to the query, which then sorts only those rows. Many matches:
-    walk the ``created_at`` index newest first and test each row against the FTS result;
-    ``id + 0`` stops SQLite from turning the test into thousands of rowid look-ups plus a sort.
-    """
-    matching: Select[tuple[int]] = (
-        select(literal_column("rowid", Integer))
-        .select_from(text("contacts_fts"))
-        .where(text("contacts_fts MATCH :fts_match").bindparams(fts_match=match))
-    )
-    few = await session.scalars(matching.limit(FEW_MATCHES + 1))
-    ids = list(few.all())
+    # Terms too short for trigrams, and every term once the index has been ruled out, are tested
+    # row by row: ``text || ''`` keeps the planner from scanning a trigram index for them.
+    unindexed = Contact.text.op("||")("")
+    row_tests: list[ColumnElement[bool]] = [
+        unindexed.ilike(_like_pattern(t), escape="\\") for t in terms if len(t) < MIN_INDEXED_TERM
+    ]
+    if not indexed:
+        return and_(*row_tests)
+    if fts:
+        phrase = " ".join(_fts5_phrase(t) for t in indexed)
+        matching = (
+            select(literal_column("rowid", Integer))
+            .select_from(text("contacts_fts"))
+            .where(text("contacts_fts MATCH :fts_match").bindparams(fts_match=phrase))
+        )
+    else:
+        matching = select(Contact.id).where(
+            *[Contact.text.ilike(_like_pattern(t), escape="\\") for t in indexed]
+        )
+    ids = list((await session.scalars(matching.limit(FEW_MATCHES + 1))).all())
     if len(ids) <= FEW_MATCHES:
-        return Contact.id.in_(ids)
-    return (Contact.id + 0).in_(matching.scalar_subquery())
+        return and_(Contact.id.in_(ids), *row_tests)
+    if fts:
+        # ``id + 0``: test membership per row instead of looking every match up by rowid.
+        return and_((Contact.id + 0).in_(matching.scalar_subquery()), *row_tests)
+    return and_(
+        *[unindexed.ilike(_like_pattern(t), escape="\\") for t in indexed],
+        *row_tests,
+    )
 
 
 async def has_fts_table(session: AsyncSession) -> bool:
