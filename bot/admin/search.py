@@ -37,23 +37,18 @@ def _fts5_phrase(term: str) -> str:
 async def text_condition(session: AsyncSession, query: str) -> ColumnElement[bool]:
     """A WHERE condition on ``Contact`` that holds when every term occurs in its text.
 
-    The trigram index is asked first how many rows match (at most FEW_MATCHES + 1 are read).
-    Few: their ids go into the query, which then sorts only those rows. Many: the condition is
-    written so the planner cannot use the trigram index, and the list walks the time index
-    newest first, testing each row; with many matches a page fills after a short walk, whereas
-    fetching every match and sorting it grows with the match count.
+    The trigram index is asked first for up to FEW_MATCHES + 1 matching ids. Few: the ids go
+    into the query, which then sorts only those rows. Many: on SQLite the condition is written
+    so the planner cannot look every match up by rowid and sort them all; the list walks the
+    time index newest first instead, testing each row, and a page fills after a short walk. On
+    PostgreSQL the plain ILIKE is left to the planner, which has pg_trgm's estimate.
     """
     terms = search_terms(query)
     if not terms:
         return true()
     fts = await has_fts_table(session)
     indexed = [t for t in terms if len(t) >= MIN_INDEXED_TERM]
-    # Terms too short for trigrams, and every term once the index has been ruled out, are tested
-    # row by row: ``text || ''`` keeps the planner from scanning a trigram index for them.
-    unindexed = Contact.text.op("||")("")
-    row_tests: list[ColumnElement[bool]] = [
-        unindexed.ilike(_like_pattern(t), escape="\\") for t in terms if len(t) < MIN_INDEXED_TERM
-    ]
+    row_tests = [_contains(t) for t in terms if len(t) < MIN_INDEXED_TERM]
     if not indexed:
         return and_(*row_tests)
     if fts:
@@ -64,19 +59,18 @@ async def text_condition(session: AsyncSession, query: str) -> ColumnElement[boo
             .where(text("contacts_fts MATCH :fts_match").bindparams(fts_match=phrase))
         )
     else:
-        matching = select(Contact.id).where(
-            *[Contact.text.ilike(_like_pattern(t), escape="\\") for t in indexed]
-        )
+        matching = select(Contact.id).where(*[_contains(t) for t in indexed])
     ids = list((await session.scalars(matching.limit(FEW_MATCHES + 1))).all())
     if len(ids) <= FEW_MATCHES:
         return and_(Contact.id.in_(ids), *row_tests)
     if fts:
         # ``id + 0``: test membership per row instead of looking every match up by rowid.
         return and_((Contact.id + 0).in_(matching.scalar_subquery()), *row_tests)
-    return and_(
-        *[unindexed.ilike(_like_pattern(t), escape="\\") for t in indexed],
-        *row_tests,
-    )
+    return and_(*[_contains(t) for t in indexed], *row_tests)
+
+
+def _contains(term: str) -> ColumnElement[bool]:
+    return Contact.text.ilike(_like_pattern(term), escape="\\")
 
 
 async def has_fts_table(session: AsyncSession) -> bool:
