@@ -8,7 +8,17 @@ need terms of three characters or more to use the index, so shorter terms are te
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Integer, and_, literal_column, select, text, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    literal_column,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Contact
@@ -70,7 +80,11 @@ async def text_condition(session: AsyncSession, query: str) -> ColumnElement[boo
 
 
 def _contains(term: str) -> ColumnElement[bool]:
-    return Contact.text.ilike(_like_pattern(term), escape="\\")
+    # Rendered into the SQL text (safely quoted by SQLAlchemy), not sent as a parameter: asyncpg
+    # prepares statements, and PostgreSQL's generic plan for "ILIKE $1" cannot know whether the
+    # pattern is rare or common, so it would pick one plan for both.
+    pattern = bindparam(None, _like_pattern(term), type_=String(), literal_execute=True)
+    return Contact.text.ilike(pattern, escape="\\")
 
 
 async def has_fts_table(session: AsyncSession) -> bool:
