@@ -111,7 +111,9 @@ async def test_review_labels_export_as_rasa_nlu(
         await label_contact(session, contact_id=data.contacts["unsure"], intent="suggest_service")
         with pytest.raises(ValueError, match="nlu_fallback"):
             await label_contact(session, contact_id=data.contacts["script"], intent="nlu_fallback")
-        assert await label_contact(session, contact_id=data.contacts["hello"], intent="greet") is None
+        assert (
+            await label_contact(session, contact_id=data.contacts["hello"], intent="greet") is None
+        )
         await session.commit()
     async with sessions() as session:
         contact = await session.get(Contact, data.contacts["unsure"])

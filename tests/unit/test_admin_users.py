@@ -69,7 +69,9 @@ async def test_lockout_after_repeated_failures(
         async with sessions() as session:
             result = await authenticate(session, username="kim", password="wrong")
             await session.commit()
-        expected = LoginOutcome.LOCKED if attempt == MAX_FAILED_LOGINS else LoginOutcome.BAD_CREDENTIALS
+        expected = (
+            LoginOutcome.LOCKED if attempt == MAX_FAILED_LOGINS else LoginOutcome.BAD_CREDENTIALS
+        )
         assert result.outcome is expected
     async with sessions() as session:
         assert (await authenticate(session, username="kim", password=PASSWORD)).outcome is (

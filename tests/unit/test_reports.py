@@ -54,7 +54,13 @@ async def test_weekly_figures(sessions: async_sessionmaker[AsyncSession]) -> Non
     assert park.figures.median_resolve == timedelta(hours=24)
 
     f = planning.figures
-    assert (f.assigned, f.contacts, f.reached, f.contacted_week, f.contacted_month) == (3, 9, 3, 3, 3)
+    assert (f.assigned, f.contacts, f.reached, f.contacted_week, f.contacted_month) == (
+        3,
+        9,
+        3,
+        3,
+        3,
+    )
     assert f.requests == 4 and f.sla_breaches == 2
     assert f.median_acknowledge == timedelta(hours=2)  # of 1 h, 27 h, 2 h
     assert f.rating_average == 4.0
@@ -62,7 +68,9 @@ async def test_weekly_figures(sessions: async_sessionmaker[AsyncSession]) -> Non
     assert planning.top_wishes == [("도서 할인", 1)]
 
     chief, jung = support.employees  # the head first
-    assert chief.name == "최지은" and chief.figures.assigned == 0 and chief.figures.share_week is None
+    assert (
+        chief.name == "최지은" and chief.figures.assigned == 0 and chief.figures.share_week is None
+    )
     assert (jung.figures.contacts, jung.figures.reached) == (2, 1)
     assert support.top_complaints == [("직원 응대", 1)]
     assert data.departments["영업지원부"] == support.department_id
