@@ -4,9 +4,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from bot.actions.server import action_health, action_webhook
+from bot.admin import create_admin_app
 from bot.config import Settings
 
 
@@ -21,6 +22,7 @@ def create_web_app(sessions: async_sessionmaker[AsyncSession], settings: Setting
         Route("/healthz", healthz),
         Route("/actions/webhook", action_webhook, methods=["POST"]),
         Route("/actions/health", action_health),
+        Mount("/admin", app=create_admin_app(sessions, settings)),
     ]
     app = Starlette(routes=routes)
     app.state.sessions = sessions

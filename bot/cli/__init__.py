@@ -2,7 +2,7 @@
 
 import click
 
-from bot.cli import db, importer, run, seed
+from bot.cli import admin, db, importer, report, run, seed, web
 
 
 @click.group()
@@ -15,3 +15,6 @@ main.add_command(seed.seed)
 main.add_command(importer.import_group)
 main.add_command(run.run)
 main.add_command(run.chat)
+main.add_command(admin.admin)
+main.add_command(report.report)
+main.add_command(web.web)

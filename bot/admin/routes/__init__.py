@@ -1,0 +1,1 @@
+"""Request handlers of the admin console, one module per area."""

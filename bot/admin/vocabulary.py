@@ -1,0 +1,39 @@
+"""The project's intent, request-kind and status names, shared by filters, forms and exports."""
+
+INTENTS = (
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "cancel",
+    "complaint",
+    "suggest_service",
+    "request_loan",
+    "book_moving",
+    "book_funeral",
+    "book_wedding",
+    "ask_policy",
+    "contact_employee",
+    "apply_card",
+    "inform",
+    "out_of_scope",
+)
+FALLBACK_INTENT = "nlu_fallback"
+ALL_INTENTS = (*INTENTS, FALLBACK_INTENT)
+REQUEST_KINDS = (
+    "complaint",
+    "suggestion",
+    "loan",
+    "moving",
+    "funeral",
+    "wedding",
+    "callback",
+    "card",
+    "question",
+)
+REQUEST_STATUSES = ("new", "acknowledged", "in_progress", "resolved", "cancelled")
+OPEN_STATUSES = ("new", "acknowledged", "in_progress")
+# Rasa's FallbackClassifier answers nlu_fallback below 0.5 (config.yml); turns a little above
+# that are still worth a human look.
+LOW_CONFIDENCE = 0.7
