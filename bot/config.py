@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Seoul"
     outbox_interval: float = 1.0
     escalation_interval: float = 30.0
+    # Acknowledgement deadlines before a request escalates (deputy, then head).
+    sla_funeral_hours: float = 1.0
+    sla_loan_business_hours: float = 4.0
+    sla_complaint_hours: float = 24.0
+    sla_default_hours: float = 48.0
+    business_hours_start: int = 9
+    business_hours_end: int = 18
+    # Send the admin session cookie over HTTPS only (set true behind TLS in production).
+    admin_cookie_secure: bool = False
 
 
 @lru_cache

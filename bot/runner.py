@@ -18,6 +18,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine_and_sessions
 from bot.db.models import OutboxMessage
 from bot.rasa_client import RasaClient
+from bot.services import sla
 from bot.services.escalation import run_escalation_worker
 from bot.services.outbox import run_outbox_worker, telegram_sender
 from bot.web import create_web_app
@@ -141,6 +142,7 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     chat = settings.telegram_token is None if chat is None else chat
+    sla.configure(sla.Deadlines.from_settings(settings))
     engine, sessions = create_engine_and_sessions(settings.database_url)
     rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
     server = web_server(sessions, settings)

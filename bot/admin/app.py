@@ -128,7 +128,7 @@ def create_admin_app(sessions: async_sessionmaker[AsyncSession], settings: Setti
                 max_age=SESSION_MAX_AGE,
                 path="/admin",
                 same_site="strict",
-                https_only=False,  # TLS ends at the proxy; see the report on deployment
+                https_only=settings.admin_cookie_secure,
             ),
         ],
         exception_handlers={SignInRequired: _sign_in_required, HTTPException: _http_error},

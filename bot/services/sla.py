@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from bot.clock import SEOUL
+from bot.config import Settings
 from bot.db.models import RequestKind
 
 
@@ -27,18 +27,15 @@ class Deadlines:
     business_day_end: time = time(18, 0)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Deadlines:
-        """Read ``sla_*`` fields from settings, keeping the default for any that are missing."""
-        defaults = cls()
+    def from_settings(cls, settings: Settings) -> Deadlines:
+        """The deadlines configured by the ``MILCHAK_SLA_*`` settings."""
         return cls(
-            funeral_hours=getattr(settings, "sla_funeral_hours", defaults.funeral_hours),
-            loan_business_hours=getattr(
-                settings, "sla_loan_business_hours", defaults.loan_business_hours
-            ),
-            complaint_hours=getattr(settings, "sla_complaint_hours", defaults.complaint_hours),
-            default_hours=getattr(settings, "sla_default_hours", defaults.default_hours),
-            business_day_start=time(getattr(settings, "business_hours_start", 9)),
-            business_day_end=time(getattr(settings, "business_hours_end", 18)),
+            funeral_hours=settings.sla_funeral_hours,
+            loan_business_hours=settings.sla_loan_business_hours,
+            complaint_hours=settings.sla_complaint_hours,
+            default_hours=settings.sla_default_hours,
+            business_day_start=time(settings.business_hours_start),
+            business_day_end=time(settings.business_hours_end),
         )
 
     def describe(self, kind: str) -> str:
