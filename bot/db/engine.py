@@ -23,7 +23,7 @@ def create_engine_and_sessions(url: str) -> tuple[AsyncEngine, async_sessionmake
     if is_sqlite:
         # WAL lets the Rasa action endpoint, the bot and the outbox worker read while one writes.
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")

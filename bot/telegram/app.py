@@ -29,7 +29,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def build_application(
     *, settings: Settings, sessions: async_sessionmaker[AsyncSession], rasa: RasaClient
-) -> Application:  # type: ignore[type-arg]
+) -> Application:
     """Application wired to settings (the base URL lets tests point it at a fake Bot API)."""
     assert settings.telegram_token is not None, "MILCHAK_TELEGRAM_TOKEN is required for Telegram"
     application = (

@@ -317,7 +317,7 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_outgoing(message, svc, [Outgoing(reply, [], out.id)])
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     """Add the policyholder handlers (group 0, after the employee workspace's)."""
     application.add_handler(CommandHandler("start", start))
     application.add_handler(MessageHandler(filters.CONTACT, on_contact))
