@@ -1,0 +1,100 @@
+"""Custom actions over the Rasa protocol: loan form validation against a seeded database."""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import texts
+from bot.actions.server import run_action, sender_id_for
+from bot.conversation import screen_text
+from bot.db import session_scope
+from bot.db.models import Policyholder, Request
+from bot.services.seed import seed_demo
+
+
+def tracker(
+    sender: str, text: str, intent: str, slots: dict[str, Any], candidates: dict[str, Any]
+) -> dict[str, Any]:
+    events: list[dict[str, Any]] = [
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}},
+        *({"event": "slot", "name": k, "value": v} for k, v in candidates.items()),
+    ]
+    return {
+        "sender_id": sender,
+        "slots": {**slots, **candidates},
+        "latest_message": {"text": text, "intent": {"name": intent}, "entities": []},
+        "events": events,
+        "active_loop": {"name": "loan_form"},
+    }
+
+
+async def _lee_sender(sessions: async_sessionmaker[AsyncSession]) -> str:
+    async with session_scope(sessions) as session:
+        await seed_demo(session, today=date(2026, 11, 25))
+        lee = await session.scalar(select(Policyholder).where(Policyholder.phone == "01055123087"))
+        assert lee is not None
+        return sender_id_for(lee.id)
+
+
+async def test_loan_amount_over_the_limit_is_rejected(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    sender = await _lee_sender(sessions)
+    slots = {"loan_policy": "KL-1994-000123"}
+    status, body = await run_action(
+        sessions,
+        {
+            "next_action": "validate_loan_form",
+            "tracker": tracker(sender, "9백만원", "inform", slots, {"loan_amount": "9백만원"}),
+        },
+    )
+    assert status == 200
+    assert {"event": "slot", "name": "loan_amount", "value": None} in body["events"]
+    assert "최대 8,000,000원" in body["responses"][0]["text"]
+
+    _, body = await run_action(
+        sessions,
+        {
+            "next_action": "validate_loan_form",
+            "tracker": tracker(
+                sender, "3백50만 원", "inform", slots, {"loan_amount": "3백50만 원"}
+            ),
+        },
+    )
+    assert {"event": "slot", "name": "loan_amount", "value": 3_500_000} in body["events"]
+    assert body["responses"] == []
+
+
+async def test_submit_persists_before_replying(sessions: async_sessionmaker[AsyncSession]) -> None:
+    sender = await _lee_sender(sessions)
+    slots = {"loan_policy": "KL-1994-000123", "loan_amount": 3_000_000, "loan_confirm": True}
+    _, body = await run_action(
+        sessions,
+        {
+            "next_action": "action_submit_loan",
+            "tracker": tracker(sender, "네", "affirm", slots, {}),
+        },
+    )
+    async with session_scope(sessions) as session:
+        request = await session.scalar(select(Request))
+    assert request is not None and request.kind == "loan"
+    assert request.reference in body["responses"][0]["text"]
+
+
+async def test_unknown_action_is_a_protocol_error(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    status, body = await run_action(sessions, {"next_action": "action_nope", "tracker": {}})
+    assert status == 404 and body["action_name"] == "action_nope"
+
+
+def test_screening_of_text_the_bot_should_not_read() -> None:
+    assert screen_text("😀😀") == texts.EMPTY_OR_EMOJI
+    assert screen_text("   ") == texts.EMPTY_OR_EMOJI
+    assert screen_text("I want a loan") == texts.NOT_KOREAN
+    assert screen_text("가" * 4097) == texts.TOO_LONG
+    assert screen_text("KL-1994-000123") is None
+    assert screen_text("대출 받고 싶어요") is None
+    assert screen_text('/inform{"product":"KL-1994-000123"}') is None

@@ -1,0 +1,82 @@
+"""Opening a request: persisted with a daily reference, routed owner → deputy → head, alert queued."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import clock
+from bot.db import session_scope
+from bot.db.models import Employee, OutboxMessage, Policyholder, RequestEvent
+from bot.services.requests import open_request
+from bot.services.seed import seed_demo
+
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> clock.FrozenClock:
+    frozen = clock.FrozenClock(datetime(2026, 11, 25, 1, 30, tzinfo=UTC))  # 10:30 in Seoul
+    clock.set_clock(frozen)
+    yield frozen
+    clock.set_clock(clock.Clock())
+
+
+async def _lee(session: AsyncSession) -> Policyholder:
+    holder = await session.scalar(select(Policyholder).where(Policyholder.phone == "01055123087"))
+    assert holder is not None
+    return holder
+
+
+async def test_request_goes_to_the_owner_with_an_alert(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_scope(sessions) as session:
+        await seed_demo(session, today=TODAY)
+    async with session_scope(sessions) as session:
+        lee = await _lee(session)
+        first = await open_request(
+            session, policyholder=lee, kind="loan", summary="약관대출 3,000,000원"
+        )
+        second = await open_request(session, policyholder=lee, kind="funeral", summary="장례")
+    assert first.reference == "R-20261125-0001" and second.reference == "R-20261125-0002"
+    assert second.urgent and not first.urgent
+    async with session_scope(sessions) as session:
+        kim = await session.get(Employee, first.employee_id)
+        assert kim is not None and kim.name == "김영환"
+        alerts = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        assert [a.chat_id for a in alerts] == [900001, 900001]
+        assert "R-20261125-0001" in alerts[0].text and "이영숙" in alerts[0].text
+        created = await session.scalar(
+            select(RequestEvent).where(RequestEvent.request_id == first.id)
+        )
+        assert created is not None and created.action == "created"
+
+
+async def test_unlinked_owner_routes_to_deputy_then_head(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_scope(sessions) as session:
+        await seed_demo(session, today=TODAY)
+    async with session_scope(sessions) as session:
+        lee = await _lee(session)
+        kim = await session.get(Employee, lee.employee_id)
+        assert kim is not None and kim.deputy_id is not None
+        kim.telegram_chat_id = None
+        to_deputy = await open_request(
+            session, policyholder=lee, kind="callback", summary="연락 요청"
+        )
+        assert to_deputy.employee_id == kim.deputy_id
+        deputy = await session.get(Employee, kim.deputy_id)
+        assert deputy is not None
+        deputy.away_from, deputy.away_until = TODAY, TODAY
+        # The head of 기획부 is 김영환 himself, who is now unlinked: nobody reachable.
+        unreachable = await open_request(
+            session, policyholder=lee, kind="callback", summary="연락 요청"
+        )
+        assert unreachable.employee_id == kim.id
+        queued = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.request_id == unreachable.id)
+        )
+        assert queued is None

@@ -1,0 +1,116 @@
+"""Verification: own contact, number on file, birth date, five tries then a 30-minute lock."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import clock
+from bot.db import session_scope
+from bot.services import verification
+from bot.services.seed import seed_demo
+from bot.services.verification import parse_birth_date
+
+TODAY = date(2026, 11, 25)
+USER = 4242
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("620417", date(1962, 4, 17)),
+        ("051231", date(2005, 12, 31)),
+        ("19620417", date(1962, 4, 17)),
+        ("1962-04-17", date(1962, 4, 17)),
+        ("1962.4.17", date(1962, 4, 17)),
+        ("1962년 4월 17일", date(1962, 4, 17)),
+        ("991301", None),
+        ("4월 17일", None),
+        ("", None),
+    ],
+)
+def test_birth_date_forms(text: str, expected: date | None) -> None:
+    assert parse_birth_date(text, TODAY) == expected
+
+
+@pytest.fixture
+def frozen() -> clock.FrozenClock:
+    frozen = clock.FrozenClock(datetime(2026, 11, 25, 3, 0, tzinfo=UTC))
+    clock.set_clock(frozen)
+    yield frozen
+    clock.set_clock(clock.Clock())
+
+
+async def _seeded(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with session_scope(sessions) as session:
+        await seed_demo(session, today=TODAY)
+
+
+async def test_verifies_with_own_contact_and_birth_date(
+    sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
+) -> None:
+    await _seeded(sessions)
+    async with session_scope(sessions) as session:
+        other = await verification.submit_contact(
+            session, telegram_user_id=USER, contact_user_id=USER + 1, phone="010-5512-3087"
+        )
+        assert other.status == "not_own_contact"
+        asked = await verification.submit_contact(
+            session, telegram_user_id=USER, contact_user_id=USER, phone="+82 10 5512 3087"
+        )
+        assert asked.status == "need_birth" and asked.policyholder is not None
+        assert asked.policyholder.name == "이영숙"
+        done = await verification.submit_birth_date(
+            session, telegram_user_id=USER, chat_id=USER, text="620417"
+        )
+        assert done.status == "verified"
+    async with session_scope(sessions) as session:
+        holder = await verification.policyholder_for_telegram(session, USER)
+        assert holder is not None and holder.telegram_chat_id == USER
+
+
+async def test_five_wrong_tries_lock_for_thirty_minutes(
+    sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
+) -> None:
+    await _seeded(sessions)
+    async with session_scope(sessions) as session:
+        await verification.submit_contact(
+            session, telegram_user_id=USER, contact_user_id=USER, phone="010-5512-3087"
+        )
+        outcomes = [
+            await verification.submit_birth_date(
+                session, telegram_user_id=USER, chat_id=USER, text="700101"
+            )
+            for _ in range(5)
+        ]
+    assert [o.status for o in outcomes] == ["wrong_birth"] * 4 + ["locked"]
+    assert [o.tries_left for o in outcomes[:4]] == [4, 3, 2, 1]
+
+    frozen.advance(timedelta(minutes=29))
+    async with session_scope(sessions) as session:
+        still = await verification.submit_contact(
+            session, telegram_user_id=USER, contact_user_id=USER, phone="010-5512-3087"
+        )
+    assert still.status == "locked"
+
+    frozen.advance(timedelta(minutes=2))
+    async with session_scope(sessions) as session:
+        again = await verification.submit_contact(
+            session, telegram_user_id=USER, contact_user_id=USER, phone="010-5512-3087"
+        )
+        assert again.status == "need_birth"
+        done = await verification.submit_birth_date(
+            session, telegram_user_id=USER, chat_id=USER, text="1962-04-17"
+        )
+    assert done.status == "verified"
+
+
+async def test_unknown_number_counts_as_a_wrong_try(
+    sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
+) -> None:
+    await _seeded(sessions)
+    async with session_scope(sessions) as session:
+        outcome = await verification.submit_contact(
+            session, telegram_user_id=USER, contact_user_id=USER, phone="010-0000-0000"
+        )
+    assert outcome.status == "unknown_number" and outcome.tries_left == 4
