@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -70,32 +71,42 @@ def _gold_examples(path: str) -> Iterator[tuple[str, dict[str, Any]]]:
     for message in load_data(path).intent_examples:
         gold = {
             "intent": message.get("intent"),
-            "entities": [
-                {k: e.get(k) for k in ENTITY_KEYS} for e in message.get("entities") or []
-            ],
+            "entities": [{k: e.get(k) for k in ENTITY_KEYS} for e in message.get("entities") or []],
         }
         yield message.get("text"), gold
 
 
 async def _run(args: argparse.Namespace, out: TextIO) -> None:
+    started = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):
         from rasa.core.agent import Agent
 
         agent = Agent.load(args.model)
+    loaded = time.perf_counter()
     if args.nlu_data:
         for text, gold in _gold_examples(args.nlu_data):
             line = result_line(text, await agent.parse_message(text))
             out.write(json.dumps({**line, "gold": gold}, ensure_ascii=False) + "\n")
         return
-    if args.file:
-        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
-        texts: Iterator[str] = _lines(source)
-    else:
-        texts = iter([args.text])
+    texts: list[str] = args.texts
     for text in texts:
         parsed = await agent.parse_message(text) if text.strip() else {}
         out.write(json.dumps(result_line(text, parsed), ensure_ascii=False) + "\n")
         out.flush()
+    if args.stats:
+        parsing = time.perf_counter() - loaded
+        rate = len(texts) / parsing if parsing else float("inf")
+        print(
+            json.dumps(
+                {
+                    "load_seconds": round(loaded - started, 2),
+                    "parse_seconds": round(parsing, 3),
+                    "sentences": len(texts),
+                    "sentences_per_second": round(rate, 1),
+                }
+            ),
+            file=sys.stderr,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,11 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nlu-data", help="a Rasa NLU YAML file: parse and add gold labels")
     parser.add_argument("--model", default="models/milchak.tar.gz", help="trained model")
     parser.add_argument("--now", help="ISO datetime that dates are relative to (Asia/Seoul)")
+    parser.add_argument("--stats", action="store_true", help="timings as JSON on stderr")
     args = parser.parse_args(argv)
     if sum(x is not None for x in (args.text, args.file, args.nlu_data)) != 1:
         parser.error("give exactly one of TEXT, --file or --nlu-data")
     if args.now:
         os.environ[NOW_ENV] = args.now
+    if args.file == "-":
+        args.texts = list(_lines(sys.stdin))
+    elif args.file:
+        with open(args.file, encoding="utf-8") as source:
+            args.texts = list(_lines(source))
+    else:
+        args.texts = [args.text]
     if not os.path.exists(args.model):
         print(f"model not found: {args.model} (run `make train`)", file=sys.stderr)
         return 2

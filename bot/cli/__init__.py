@@ -2,7 +2,7 @@
 
 import click
 
-from bot.cli import db
+from bot.cli import db, nlu
 
 
 @click.group()
@@ -11,3 +11,4 @@ def main() -> None:
 
 
 main.add_command(db.db)
+main.add_command(nlu.nlu)
