@@ -153,6 +153,8 @@ _WORD_RE = re.compile(
         re.escape(w).replace("\\ ", r"\s?") for w in sorted(_CODE_BY_WORD, key=len, reverse=True)
     )
 )
+# 나가요, 나와요, 나이가: after 나 these are verb or noun endings, not particles.
+_NA_VERB = re.compile(r"(?:가|와|요|이|서|갔|왔|을|ㄴ)")
 _RIGHT_OK = re.compile(rf"(?:{_PARTICLES})*(?![가-힣])")
 
 
@@ -174,6 +176,8 @@ def find_relations(text: str) -> list[Span[str]]:
         key = re.sub(r"\s", "", word)
         code = _CODE_BY_KEY[key]
         if key in _STANDALONE and not _RIGHT_OK.match(text, match.end()):
+            continue
+        if key == "나" and _NA_VERB.match(text, match.end()):
             continue
         spans.append(Span(start, match.end(), word, code))
     return drop_overlaps(spans)
