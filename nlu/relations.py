@@ -41,7 +41,7 @@ ELIGIBLE_RELATIONS: frozenset[str] = frozenset(
 )
 
 _WORDS: dict[str, tuple[str, ...]] = {
-    "self": ("본인", "저", "제가", "나", "내가", "저요", "저 자신", "제 자신", "나 자신", "당사자"),
+    "self": ("본인", "저", "제가", "나", "내가", "저 자신", "제 자신", "나 자신", "당사자"),
     "father": ("아버지", "아버님", "아빠", "부친", "친정아버지", "친정아빠", "아부지"),
     "mother": ("어머니", "어머님", "엄마", "모친", "친정엄마", "친정어머니", "어무이", "울엄마"),
     "parents": ("부모님", "부모", "양친", "엄마아빠", "엄마 아빠", "아빠엄마", "친정부모님"),
@@ -141,7 +141,7 @@ _CODE_BY_WORD: dict[str, str] = {w: code for code, words in _WORDS.items() for w
 _CODE_BY_KEY: dict[str, str] = {w.replace(" ", ""): code for w, code in _CODE_BY_WORD.items()}
 
 # Short words are only kinship words when they stand alone (딸기, 형태, 저녁, 나중, 애프터 are not).
-_STANDALONE = {"저", "나", "애", "형", "딸", "제가", "내가", "저요", "막내", "부인", "장인", "자매"}
+_STANDALONE = {"저", "나", "애", "형", "딸", "제가", "내가", "막내", "부인", "장인", "자매"}
 _PARTICLES = (
     "이요|예요|이에요|입니다|이고|인데|이랑|랑|하고|께서|한테|에게|께|님|네|들|이|가|은|는|을|를|"
     "의|도|만|요|와|과|도요|이가|분|쪽"
@@ -153,6 +153,8 @@ _WORD_RE = re.compile(
         re.escape(w).replace("\\ ", r"\s?") for w in sorted(_CODE_BY_WORD, key=len, reverse=True)
     )
 )
+# 나가요, 나와요, 나이가: after 나 these are verb or noun endings, not particles.
+_NA_VERB = re.compile(r"(?:가|와|요|이|서|갔|왔|을|ㄴ)")
 _RIGHT_OK = re.compile(rf"(?:{_PARTICLES})*(?![가-힣])")
 
 
@@ -174,6 +176,8 @@ def find_relations(text: str) -> list[Span[str]]:
         key = re.sub(r"\s", "", word)
         code = _CODE_BY_KEY[key]
         if key in _STANDALONE and not _RIGHT_OK.match(text, match.end()):
+            continue
+        if key == "나" and _NA_VERB.match(text, match.end()):
             continue
         spans.append(Span(start, match.end(), word, code))
     return drop_overlaps(spans)

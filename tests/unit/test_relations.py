@@ -68,7 +68,18 @@ def test_relation_code(text: str, code: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "네", "딸기 주세요", "저녁 먹었어요", "형태가 이상해요", "나중에요", "김철수요"]
+    "text",
+    [
+        "",
+        "네",
+        "딸기 주세요",
+        "저녁 먹었어요",
+        "형태가 이상해요",
+        "나중에요",
+        "김철수요",
+        "보험료 얼마 나가요",
+        "언제 나와요",
+    ],
 )
 def test_no_relation(text: str) -> None:
     assert relation_code(text) is None

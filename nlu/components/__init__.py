@@ -1,0 +1,1 @@
+"""Rasa graph components (imported only inside the Rasa virtualenv)."""
