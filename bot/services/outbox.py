@@ -81,20 +81,23 @@ async def claim_due(
 ) -> list[OutboxMessage]:
     """Take up to ``limit`` due rows for this worker (oldest first) and return them."""
     now = clock.now()
+    is_due = or_(
+        and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
+        # A worker died while sending: its lease ran out.
+        and_(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now),
+    )
     due = (
         select(OutboxMessage.id)
-        .where(
-            or_(
-                and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
-                # A worker died while sending: its lease ran out.
-                and_(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now),
-            )
-        )
+        .where(is_due)
         .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     async with session_scope(sessions) as session:
+        # Look before claiming: an idle round then only reads, so on SQLite it never takes the
+        # write lock that the bot's own writes are waiting for.
+        if await session.scalar(select(OutboxMessage.id).where(is_due).limit(1)) is None:
+            return []
         result = await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due))
