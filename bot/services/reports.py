@@ -33,20 +33,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.clock import SEOUL
-from bot.db.models import Contact, Department, Employee, Policyholder, Request
-
-REQUEST_KINDS = (
-    "complaint",
-    "suggestion",
-    "loan",
-    "moving",
-    "funeral",
-    "wedding",
-    "callback",
-    "card",
-    "question",
+from bot.db.models import (
+    OPEN_STATUSES,
+    Contact,
+    Department,
+    Employee,
+    Policyholder,
+    Request,
+    RequestKind,
 )
-_OPEN = ("new", "acknowledged", "in_progress")
+
+REQUEST_KINDS = tuple(str(kind) for kind in RequestKind)
+_OPEN = tuple(str(status) for status in OPEN_STATUSES)
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
 TOP_N = 5
 
