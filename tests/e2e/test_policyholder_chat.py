@@ -203,6 +203,11 @@ async def test_out_of_scope_is_passed_to_the_employee(
     request = await stored_request(world, await reference_in(passed))
     assert request.kind == "question" and "저녁 메뉴" in request.summary
 
+    await customer.say("주말에 등산 갈까 말까")
+    declined = await customer.say("아니요 괜찮아요")
+    assert "알겠어요" in declined[-1].text
+    assert not REFERENCE.search(texts_of(declined))
+
 
 async def test_bad_input_gets_korean_answers_and_is_stored(
     world: SessionWorld, holders: HolderPool
