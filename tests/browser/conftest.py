@@ -50,9 +50,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running while it is open, which
+# would stop the asyncio tests of later modules from starting their own.
+@pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    """Serve the web app over HTTP on loopback until the test session ends."""
+    """Serve the web app over HTTP on loopback while the browser tests run."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('console') / 'console.db'}"
     port = _free_port()
     ready = threading.Event()
@@ -98,10 +100,10 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     thread.join(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian chromium is not installed (scripts/system-deps.sh installs it)")
+        pytest.fail("Debian chromium is not installed: run `make test` (scripts/system-deps.sh)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
