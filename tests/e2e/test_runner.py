@@ -1,0 +1,47 @@
+"""`milchak run` as a process: serves Telegram, answers, and stops cleanly on SIGTERM."""
+
+import asyncio
+import os
+import signal
+import sys
+from asyncio.subprocess import PIPE, STDOUT
+from pathlib import Path
+
+import pytest
+
+from tests.auxil.fake_telegram import FakeTelegram
+from tests.auxil.stack import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def milchak(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from bot.cli import main; main()", *args]
+
+
+async def test_run_serves_telegram_and_stops_on_sigterm(tmp_path: Path) -> None:
+    async with FakeTelegram() as telegram:
+        env = {
+            **os.environ,
+            "MILCHAK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+            "MILCHAK_TELEGRAM_TOKEN": telegram.token,
+            "MILCHAK_TELEGRAM_BASE_URL": telegram.base_url,
+            "MILCHAK_WEB_PORT": str(free_port()),
+            "MILCHAK_RASA_URL": f"http://127.0.0.1:{free_port()}",  # Rasa down: not needed here
+        }
+        upgrade = await asyncio.create_subprocess_exec(*milchak("db", "upgrade"), env=env)
+        assert await upgrade.wait() == 0
+        process = await asyncio.create_subprocess_exec(
+            *milchak("run", "--no-rasa"), env=env, stdout=PIPE, stderr=STDOUT
+        )
+        try:
+            await telegram.wait_for_call("getUpdates", timeout=60)
+            telegram.push_text(5_550_001, "/start")
+            welcome = await telegram.wait_for_message(5_550_001, timeout=30)
+            assert "본인 확인" in welcome.text
+            process.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(process.communicate(), 30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+        assert process.returncode == 0, output.decode()
