@@ -8,7 +8,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock, texts
@@ -123,7 +123,13 @@ async def handle_message(
         )
         if contact is None:
             return None
-        contact_id, received_at = contact.id, contact.created_at
+        contact_id = contact.id
+        # Requests the actions open during this turn have larger ids than any existing one.
+        last_request_id = await session.scalar(
+            select(func.coalesce(func.max(Request.id), 0)).where(
+                Request.policyholder_id == policyholder.id
+            )
+        )
         # While an employee has taken over (or a rating comment is due), the bot stays silent.
         consumed = await consume_policyholder_text(
             session, policyholder=policyholder, text=inbound.text, contact_id=contact.id
@@ -151,7 +157,7 @@ async def handle_message(
         # A request the actions opened during this turn is linked to both sides of the exchange.
         request_id = await session.scalar(
             select(Request.id)
-            .where(Request.policyholder_id == policyholder.id, Request.created_at >= received_at)
+            .where(Request.policyholder_id == policyholder.id, Request.id > last_request_id)
             .order_by(Request.id.desc())
             .limit(1)
         )
