@@ -80,6 +80,7 @@ async def app_stack(
     rasa_url: str,
     web_port: int,
     serve_web: bool = True,
+    workers: bool = True,
     first_update_id: int = 1,
 ) -> AsyncIterator[Stack]:
     """Run the app as `milchak run` does, against the fake Bot API."""
@@ -105,15 +106,19 @@ async def app_stack(
             assert application.updater is not None
             await application.updater.start_polling(poll_interval=0.0, timeout=1)
             send = telegram_sender(application.bot)
-            workers = [
-                asyncio.create_task(run_outbox_worker(sessions, send, interval=0.2, stop=stop)),
-                asyncio.create_task(run_escalation_worker(sessions, interval=0.5, stop=stop)),
-            ]
+            jobs = (
+                [
+                    asyncio.create_task(run_outbox_worker(sessions, send, interval=0.2, stop=stop)),
+                    asyncio.create_task(run_escalation_worker(sessions, interval=0.5, stop=stop)),
+                ]
+                if workers
+                else []
+            )
             try:
                 yield Stack(settings, sessions, telegram)
             finally:
                 stop.set()
-                await asyncio.gather(*workers, return_exceptions=True)
+                await asyncio.gather(*jobs, return_exceptions=True)
                 await application.updater.stop()
                 await application.stop()
         if web_task is not None:

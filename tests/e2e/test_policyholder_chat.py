@@ -285,6 +285,7 @@ async def test_rasa_down_still_reaches_a_person(world: SessionWorld, holders: Ho
         web_port=free_port(),
         serve_web=False,
         first_update_id=1_000_000,  # the shared database already holds the first fake's update ids
+        workers=False,  # the session stack's outbox worker delivers alerts, to its own fake
     ) as stack:
         customer = Customer(stack.telegram, holder)
         await customer.verify()
@@ -292,7 +293,7 @@ async def test_rasa_down_still_reaches_a_person(world: SessionWorld, holders: Ho
         assert "잠시 문제가" in reply[-1].text
         request = await stored_request(world, await reference_in(reply))
         assert request.details["reason"] == "rasa_down"
-        alert = await stack.telegram.wait_for_message(
+        alert = await world.stack.telegram.wait_for_message(
             KIM_CHAT_ID, lambda m: request.reference in m.text, timeout=15
         )
         assert "대출 좀 받으려고" in alert.text
