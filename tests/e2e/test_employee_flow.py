@@ -399,19 +399,25 @@ async def test_flood_control_on_alert_and_edit_is_retried(
 
 async def test_blocked_employee_request_is_rerouted(world: SessionWorld, staff: StaffPool) -> None:
     telegram, sessions = world.stack.telegram, world.stack.sessions
-    kim = await employee_by_chat(sessions, KIM_CHAT_ID)
-    deputy = await employee_by_chat(sessions, DEPUTY_CHAT_ID)
-    owner = staff.take(not_deputy_id=deputy.id)  # the deputy is not on Telegram: head next
+    owner = staff.take()
     chat = await link_by_invite(telegram, sessions, owner.id)
+    # Next in the chain: the owner's deputy when on Telegram (another test may have linked
+    # them), else the department head 김영환.
+    async with session_scope(sessions) as session:
+        deputy = await session.get(Employee, owner.deputy_id) if owner.deputy_id else None
+    if deputy is not None and deputy.telegram_chat_id is not None and not deputy.is_head:
+        target_id, target_chat = deputy.id, deputy.telegram_chat_id
+    else:
+        target_id, target_chat = (await employee_by_chat(sessions, KIM_CHAT_ID)).id, KIM_CHAT_ID
     customer = Customer(telegram, Holder(**vars(await holder_of(sessions, owner.id))))
     await customer.verify()
-    kim_before = len(telegram.sent(KIM_CHAT_ID))
+    target_before = len(telegram.sent(target_chat))
 
     telegram.block_chat(chat)
     try:
         reference = await callback_request(customer)
         rerouted = await telegram.wait_for_message(
-            KIM_CHAT_ID, lambda m: reference in m.text, since=kim_before, timeout=15
+            target_chat, lambda m: reference in m.text, since=target_before, timeout=15
         )
     finally:
         telegram.unblock_chat(chat)
@@ -420,7 +426,7 @@ async def test_blocked_employee_request_is_rerouted(world: SessionWorld, staff: 
     assert not [m for m in telegram.sent(chat) if reference in m.text]
 
     request = await load_request(world, reference)
-    assert request.employee_id == kim.id
+    assert request.employee_id == target_id
     assert "rerouted" in [e.action for e in await events_of(world, request.id)]
     async with session_scope(sessions) as session:
         blocked = await session.get(Employee, owner.id)
