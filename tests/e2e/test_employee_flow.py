@@ -282,10 +282,10 @@ async def test_loan_request_acknowledged_relayed_resolved_and_rated(
 # --- 3. escalation under a controllable clock ---------------------------------------------------
 @pytest_asyncio.fixture(loop_scope="session")
 async def frozen_clock() -> AsyncIterator[FrozenClock]:
-    """A clock the test moves by hand; three hours in the past, so that everything it stamps is
-    already due for the real clock when it is restored."""
+    """A clock the test moves by hand. It starts five hours back and the test moves it about
+    four, so everything stamped meanwhile is already due for the real clock once restored."""
     previous = bot.clock.clock
-    frozen = FrozenClock(datetime.now(UTC) - timedelta(hours=3))
+    frozen = FrozenClock(datetime.now(UTC) - timedelta(hours=5))
     set_clock(frozen)
     try:
         yield frozen
