@@ -14,15 +14,16 @@ descriptions, registered with setMyCommands for each employee's own chat when it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot import clock
@@ -104,6 +105,9 @@ BAD_DATE = "날짜를 이해하지 못했습니다: {value} (예: 2026-12-01)"
 # Policyholder-facing (해요체)
 RATING_EXPIRED = "이미 평가가 끝났거나 평가할 수 없는 요청이에요."
 RATING_THANKS_TOAST = "고마워요!"
+BUTTON_LABELS = {"ack": "접수", "reply": "답장", "done": "완료", "handover": "이관"}
+EDIT_ATTEMPTS = 4
+MAX_EDIT_WAIT = 30.0  # seconds; a longer flood-control wait is not worth holding a task for
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -255,6 +259,8 @@ async def on_request_button(
             await query.answer(BUTTON_REFUSED, show_alert=True)
             return
         await query.answer()
+        if await _seen(session, update.update_id):  # Telegram delivered this press again
+            return
         request = await session.get(Request, request_id)
         if request is None:
             answer = NOT_FOUND
@@ -263,10 +269,21 @@ async def on_request_button(
                 answer = await _apply_button(session, action, request, employee)
             except WorkspaceError as error:
                 answer = str(error)
+        await _record_exchange(
+            session,
+            update,
+            employee=employee,
+            said=f"[{BUTTON_LABELS.get(action, action)}] {request.reference if request else ''}",
+            answer=answer,
+            request_id=request.id if request is not None else None,
+        )
         reply_to = query.message.message_id if query.message is not None else None
     await context.bot.send_message(chat_id, answer, reply_to_message_id=reply_to)
     if request is not None:
-        await refresh_alerts(context.bot, sessions, request.id)
+        # In the background: a 429 on the edit must not hold up this chat's next updates.
+        context.application.create_task(
+            refresh_alerts(context.bot, sessions, request.id), update=update
+        )
 
 
 async def _apply_button(
@@ -291,27 +308,60 @@ async def _apply_button(
 
 
 async def refresh_alerts(
-    bot: Bot, sessions: async_sessionmaker[AsyncSession], request_id: int
+    bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
+    request_id: int,
+    *,
+    attempts: int = EDIT_ATTEMPTS,
 ) -> None:
-    """Edit every alert about the request to show its current status and history."""
-    async with sessions() as session:
-        request = await session.get(Request, request_id)
-        if request is None:
+    """Edit every alert about the request to show its current status and history.
+
+    Telegram errors are retried: after a 429 once ``retry_after`` has passed (at most
+    ``MAX_EDIT_WAIT``), after a network error with a short backoff. Each attempt reads the
+    request afresh, so a late retry never puts back an older status.
+    """
+    pending: set[tuple[int, int]] | None = None
+    for attempt in range(attempts):
+        async with sessions() as session:
+            request = await session.get(Request, request_id)
+            if request is None:
+                return
+            text, markup = await workspace.alert_view(session, request)
+            targets = await workspace.alert_messages(session, request)
+        if pending is not None:
+            targets = [t for t in targets if t in pending]
+        pending = set()
+        wait = 0.0
+        for chat_id, message_id in targets:
+            try:
+                await bot.edit_message_text(
+                    text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    reply_markup=reply_markup_from_json(markup, bot),  # type: ignore[arg-type]
+                )
+            except RetryAfter as error:
+                pending.add((chat_id, message_id))
+                wait = max(wait, _seconds(error.retry_after))
+            except BadRequest as error:  # "message is not modified" and the like: nothing to do
+                log.debug("alert %s/%s not edited: %s", chat_id, message_id, error)
+            except Forbidden:
+                log.warning("alert %s/%s not edited: bot blocked", chat_id, message_id)
+            except (NetworkError, TelegramError) as error:
+                pending.add((chat_id, message_id))
+                wait = max(wait, float(2**attempt))
+                log.info("alert %s/%s not edited yet: %s", chat_id, message_id, error)
+        if not pending:
             return
-        text, markup = await workspace.alert_view(session, request)
-        targets = await workspace.alert_messages(session, request)
-    for chat_id, message_id in targets:
-        try:
-            await bot.edit_message_text(
-                text,
-                chat_id=chat_id,
-                message_id=message_id,
-                reply_markup=reply_markup_from_json(markup, bot),  # type: ignore[arg-type]
-            )
-        except BadRequest as error:  # "message is not modified" and the like
-            log.debug("alert %s/%s not edited: %s", chat_id, message_id, error)
-        except (Forbidden, TelegramError):
-            log.warning("alert %s/%s not edited", chat_id, message_id, exc_info=True)
+        if attempt + 1 < attempts:
+            await asyncio.sleep(min(wait, MAX_EDIT_WAIT))
+    log.warning(
+        "alerts of request %s not edited after %s attempts: %s", request_id, attempts, pending
+    )
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 # --- employee messages ---------------------------------------------------------------------------
@@ -366,7 +416,9 @@ async def on_employee_message(
         await message.reply_text(RELAY_NO_CHAT)
         return
     await message.reply_text(RELAYED.format(policyholder=policyholder.name if policyholder else ""))
-    await refresh_alerts(context.bot, sessions, request_id)
+    context.application.create_task(
+        refresh_alerts(context.bot, sessions, request_id), update=update
+    )
 
 
 async def on_command(
@@ -380,22 +432,68 @@ async def on_command(
     message = update.message
     assert message is not None
     async with session_scope(sessions) as session:
+        if await _seen(session, update.update_id):  # Telegram delivered this command again
+            return
         me = await session.get(Employee, employee.id)
         assert me is not None
-        if command == "mine":
-            answer = await _mine(session, me)
-        elif command == "open":
-            answer = await _open(session, me)
-        elif command in ("visit", "call"):
-            answer = await _touch(session, me, command, args, update.update_id)
-        elif command == "away":
-            answer = await _away(session, me, args)
-        elif command == "cancel":
-            me.reply_request_id = None
-            answer = REPLY_CANCELLED
-        else:
-            answer = HELP
+        try:
+            if command == "mine":
+                answer = await _mine(session, me)
+            elif command == "open":
+                answer = await _open(session, me)
+            elif command in ("visit", "call"):
+                answer = await _touch(session, me, command, args)
+            elif command == "away":
+                answer = await _away(session, me, args)
+            elif command == "cancel":
+                me.reply_request_id = None
+                answer = REPLY_CANCELLED
+            else:
+                answer = HELP
+        except WorkspaceError as error:
+            answer = str(error)
+        await _record_exchange(
+            session, update, employee=me, said=message.text or f"/{command}", answer=answer
+        )
     await message.reply_text(answer)
+
+
+async def _seen(session: AsyncSession, update_id: int) -> bool:
+    found = await session.scalar(select(Contact.id).where(Contact.telegram_update_id == update_id))
+    return found is not None
+
+
+async def _record_exchange(
+    session: AsyncSession,
+    update: Update,
+    *,
+    employee: Employee,
+    said: str,
+    answer: str,
+    request_id: int | None = None,
+) -> None:
+    """Put what the employee sent the bot (a command, a button press) and the bot's answer in
+    the ledger: the employee's rows, with no policyholder (so they are not customer contacts)."""
+    message = update.effective_message
+    await record_contact(
+        session,
+        direction="in",
+        sender="employee",
+        text=said,
+        employee_id=employee.id,
+        request_id=request_id,
+        telegram_user_id=update.effective_user.id if update.effective_user else None,
+        telegram_update_id=update.update_id,
+        telegram_message_id=message.message_id if message is not None else None,
+    )
+    await record_contact(
+        session,
+        direction="out",
+        sender="bot",
+        text=answer,
+        employee_id=employee.id,
+        request_id=request_id,
+    )
 
 
 def _day(moment: Any) -> str:
@@ -443,9 +541,7 @@ async def _open(session: AsyncSession, employee: Employee) -> str:
     return "\n".join(out)
 
 
-async def _touch(
-    session: AsyncSession, employee: Employee, command: str, args: str, update_id: int
-) -> str:
+async def _touch(session: AsyncSession, employee: Employee, command: str, args: str) -> str:
     key, _, note = args.partition(" ")
     if not key or not note.strip():
         return TOUCH_USAGE.format(command=command, example=TOUCH_EXAMPLES[command])
@@ -457,7 +553,6 @@ async def _touch(
         policyholder=policyholder,
         channel=channel,
         note=note,
-        telegram_update_id=update_id,
     )
     return TOUCH_SAVED.format(name=policyholder.name, label=TOUCH_LABELS[channel])
 

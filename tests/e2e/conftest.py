@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.db.models import Employee, Policyholder
 from bot.services.phones import format_phone
+from bot.services.seed import RESERVED_NAMES
 from tests.auxil.fake_telegram import FakeTelegram, SentMessage
 from tests.auxil.stack import RasaServer, Stack, app_stack, rasa_server, seeded_database
 
@@ -56,7 +57,12 @@ class HolderPool:
         self._free = list(holders)
 
     def take(self, name: str | None = None) -> Holder:
-        holder = next(h for h in self._free if name is None or h.name == name)
+        """The holder called ``name``; without a name, anyone but the demo's fixed holders
+        (이영숙, 정민수), whom tests ask for by name."""
+        if name is None:
+            holder = next(h for h in self._free if h.name not in RESERVED_NAMES)
+        else:
+            holder = next(h for h in self._free if h.name == name)
         self._free.remove(holder)
         return holder
 
