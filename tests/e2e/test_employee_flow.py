@@ -381,12 +381,17 @@ async def test_flood_control_on_alert_and_edit_is_retried(
     assert len([m for m in telegram.sent(chat) if reference in m.text]) == 1
     request = await load_request(world, reference)
     assert request.employee_id == owner.id != kim.id
-    async with session_scope(sessions) as session:
-        row = await session.scalar(
-            select(OutboxMessage).where(
-                OutboxMessage.request_id == request.id, OutboxMessage.chat_id == chat
+    # The worker marks the row sent just after Telegram answered: give it a moment.
+    for _ in range(50):
+        async with session_scope(sessions) as session:
+            row = await session.scalar(
+                select(OutboxMessage).where(
+                    OutboxMessage.request_id == request.id, OutboxMessage.chat_id == chat
+                )
             )
-        )
+        if row is not None and row.status == "sent":
+            break
+        await asyncio.sleep(0.1)
     assert row is not None and row.status == "sent" and row.telegram_message_id == alert.message_id
 
     # The alert's re-edit after 접수 meets flood control too, and still happens.
