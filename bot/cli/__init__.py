@@ -2,7 +2,7 @@
 
 import click
 
-from bot.cli import db, importer, run, seed
+from bot.cli import db, employee, importer, run, seed
 
 
 @click.group()
@@ -15,3 +15,4 @@ main.add_command(seed.seed)
 main.add_command(importer.import_group)
 main.add_command(run.run)
 main.add_command(run.chat)
+main.add_command(employee.employee)
