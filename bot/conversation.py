@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock, texts
 from bot.actions.server import sender_id_for
 from bot.db import session_scope
-from bot.db.models import OPEN_STATUSES, Contact, Policyholder, Request, RequestKind
+from bot.db.models import OPEN_STATUSES, Contact, Employee, Policyholder, Request, RequestKind
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.services.ledger import record_contact, record_inbound_once
 from bot.services.outbox import enqueue
+from bot.services.relay import consume_policyholder_text
 from bot.services.requests import open_request
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,10 @@ async def handle_message(
         if contact is None:
             return None
         contact_id, received_at = contact.id, contact.created_at
-        consumed = await _consumed_by_workspace(session, policyholder, inbound.text, contact.id)
+        # While an employee has taken over (or a rating comment is due), the bot stays silent.
+        consumed = await consume_policyholder_text(
+            session, policyholder=policyholder, text=inbound.text, contact_id=contact.id
+        )
     if consumed:
         return []
 
@@ -155,19 +159,6 @@ async def handle_message(
         return await record_replies(
             session, policyholder=policyholder, replies=replies, request_id=request_id
         )
-
-
-async def _consumed_by_workspace(
-    session: AsyncSession, policyholder: Policyholder, text: str, contact_id: int
-) -> bool:
-    """True when an employee has taken over this conversation (hook for the workspace)."""
-    try:
-        from bot.services.relay import consume_policyholder_text
-    except ImportError:
-        return False
-    return await consume_policyholder_text(
-        session, policyholder=policyholder, text=text, contact_id=contact_id
-    )
 
 
 async def _rasa_down(
@@ -237,7 +228,5 @@ def _timestamp(request: Request) -> float:
 
 
 async def _employee_chat(session: AsyncSession, employee_id: int) -> int | None:
-    from bot.db.models import Employee
-
     employee = await session.get(Employee, employee_id)
     return employee.telegram_chat_id if employee else None

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine_and_sessions
 from bot.db.models import OutboxMessage
 from bot.rasa_client import RasaClient
+from bot.services.escalation import run_escalation_worker
+from bot.services.outbox import run_outbox_worker, telegram_sender
 from bot.web import create_web_app
 
 log = logging.getLogger(__name__)
@@ -100,21 +101,6 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 15) -> None:
         process.wait()
 
 
-def telegram_sender(bot: Bot) -> Send:
-    """Deliver outbox rows through the Bot API; Telegram errors propagate to the worker."""
-
-    async def send(message: OutboxMessage) -> int | None:
-        markup = (
-            InlineKeyboardMarkup.de_json(message.reply_markup, bot)
-            if message.reply_markup
-            else None
-        )
-        sent = await bot.send_message(message.chat_id, message.text, reply_markup=markup)
-        return sent.message_id
-
-    return send
-
-
 def web_server(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> uvicorn.Server:
     config = uvicorn.Config(
         create_web_app(sessions, settings),
@@ -132,9 +118,6 @@ async def background_workers(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, send: Send, stop: asyncio.Event
 ) -> list[asyncio.Task[None]]:
     """Outbox delivery and SLA escalation, each an independent loop over the database."""
-    from bot.services.escalation import run_escalation_worker
-    from bot.services.outbox import run_outbox_worker
-
     return [
         asyncio.create_task(
             run_outbox_worker(sessions, send, interval=settings.outbox_interval, stop=stop)

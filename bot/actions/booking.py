@@ -4,8 +4,6 @@ lineal family (직계존비속) only."""
 from datetime import date
 from typing import Any
 
-from nlu.dates import parse_date
-from nlu.relations import RELATION_LABELS, is_eligible, relation_code
 from sqlalchemy import select
 
 from bot import clock
@@ -13,6 +11,8 @@ from bot.actions import texts
 from bot.actions.common import open_and_tell, reset_form, yes_no_buttons
 from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker
 from bot.db.models import Partner
+from nlu.dates import parse_date
+from nlu.relations import RELATION_LABELS, find_relations, is_eligible, relation_code
 
 
 def kind_of(tracker: Tracker) -> str:
@@ -41,7 +41,9 @@ class ValidateBookingForm(FormValidator):
             return {"event_relation": None}
         if not is_eligible(code):
             noun = texts.BOOKING_NOUN[kind_of(tracker)]
-            dispatcher.say(texts.RELATION_INELIGIBLE.format(relation=str(value).strip(), noun=noun))
+            spans = find_relations(str(value))
+            said = spans[0].text if spans else str(value).strip()
+            dispatcher.say(texts.RELATION_INELIGIBLE.format(relation=said, noun=noun))
             # End the form: the submit action sees an ineligible relation and opens nothing.
             return {"event_relation": code, "requested_slot": None}
         return {"event_relation": code}

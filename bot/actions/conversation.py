@@ -21,7 +21,6 @@ from bot.actions.sdk import (
     Tracker,
     active_loop,
     button,
-    followup,
     slot_set,
 )
 from bot.config import get_settings
@@ -218,32 +217,16 @@ class CancelFormAction(Action):
         return events
 
 
-SWITCH_TARGETS = {
-    "complaint": "complaint_form",
-    "suggest_service": "action_record_suggestion",
-    "request_loan": "loan_form",
-    "book_moving": "booking_form",
-    "book_funeral": "booking_form",
-    "book_wedding": "booking_form",
-    "contact_employee": "action_offer_callback",
-    "apply_card": "action_offer_card",
-    "goodbye": "utter_goodbye",
-}
-
-
 class SwitchTopicAction(Action):
-    """Pause the running form (its answers stay for later) and start what was asked instead."""
+    """Pause the running form; its answers stay, so asking for it again resumes it."""
 
     name = "action_switch_topic"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         what = texts.FORM_NAMES.get(tracker.active_loop_name or "", "진행 중이던 신청")
         dispatcher.say(texts.PAUSED.format(what=texts.josa(what, "은/는")))
-        events = [active_loop(None), slot_set("requested_slot", None)]
-        target = SWITCH_TARGETS.get(tracker.intent or "")
-        if target:
-            events.append(followup(target))
-        return events
+        # data/rules.yml runs what was asked for next.
+        return [active_loop(None), slot_set("requested_slot", None)]
 
 
 class InterjectionAction(Action):

@@ -2,13 +2,12 @@
 
 from typing import Any
 
-from nlu.money import find_amounts, parse_amount
-
 from bot.actions import texts
 from bot.actions.common import open_and_tell, policies_of, reset_form, yes_no_buttons
 from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker, button
 from bot.db.models import Policy, RequestKind
 from bot.services.labels import won
+from nlu.money import find_amounts, parse_amount
 
 MIN_LOAN = 100_000
 LOAN_STEP = 10_000

@@ -20,10 +20,6 @@ def active_loop(name: str | None) -> Event:
     return {"event": "active_loop", "name": name}
 
 
-def followup(name: str) -> Event:
-    return {"event": "followup", "name": name}
-
-
 def button(title: str, payload: str) -> dict[str, str]:
     return {"title": title, "payload": payload}
 

@@ -31,13 +31,13 @@ LOAN_POLICY_UNKNOWN = "말씀하신 보험을 찾지 못했어요. 아래에서 
 LOAN_ASK_AMOUNT = (
     "얼마를 빌리고 싶으세요? {product} 계약은 최대 {limit}까지 가능해요. (예: 300만원)"
 )
-LOAN_AMOUNT_UNREADABLE = "금액을 알아듣지 못했어요. ‘300만원’이나 ‘오십만 원’처럼 말씀해 주세요."
+LOAN_AMOUNT_UNREADABLE = "죄송해요, 금액을 알아듣지 못했어요."
 LOAN_AMOUNT_TOO_SMALL = "약관대출은 최소 100,000원부터 신청할 수 있어요."
 LOAN_AMOUNT_STEP = (
     "약관대출은 만 원 단위로 신청할 수 있어요. 예를 들어 {rounded}처럼 말씀해 주세요."
 )
 LOAN_AMOUNT_OVER_LIMIT = (
-    "죄송해요, {product} 계약의 대출 가능 금액은 최대 {limit}이에요. 그 이하로 말씀해 주세요."
+    "죄송해요, 말씀하신 금액은 {product} 계약의 대출 가능 금액(최대 {limit})을 넘어요."
 )
 LOAN_CONFIRM = (
     "신청 내용을 확인해 주세요.\n"
@@ -71,14 +71,12 @@ ASK_PLACE = {
     "funeral": "장례식장이나 모실 곳은 어디인가요?",
     "wedding": "결혼식장은 어디인가요?",
 }
-RELATION_UNREADABLE = "누구의 일인지 알아듣지 못했어요. ‘본인’, ‘아버지’, ‘딸’처럼 말씀해 주세요."
+RELATION_UNREADABLE = "죄송해요, 어느 분의 일인지 알아듣지 못했어요."
 RELATION_INELIGIBLE = (
     "죄송해요. 제휴 할인 서비스는 계약자 본인과 직계존비속(부모님·조부모님·자녀·손자녀)만 "
     "이용하실 수 있어서 {relation}의 {noun}에는 도와드리기 어려워요."
 )
-DATE_UNREADABLE = (
-    "날짜를 알아듣지 못했어요. ‘다음주 토요일’, ‘이달 30일’, ‘12월 20일’처럼 말씀해 주세요."
-)
+DATE_UNREADABLE = "죄송해요, 날짜를 알아듣지 못했어요."
 DATE_PAST = "말씀하신 날짜({date})가 이미 지났어요. 앞으로의 날짜를 말씀해 주세요."
 PLACE_TOO_SHORT = "장소를 조금 더 자세히 알려 주시겠어요?"
 BOOKING_CONFIRM = (

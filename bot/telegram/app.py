@@ -8,7 +8,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.config import Settings
 from bot.rasa_client import RasaClient
-from bot.telegram import policyholder
+from bot.telegram import employee, policyholder
 from bot.telegram.context import SERVICES_KEY, BotServices
 
 log = logging.getLogger(__name__)
@@ -42,16 +42,8 @@ def build_application(
     application.bot_data[SERVICES_KEY] = BotServices(
         settings=settings, sessions=sessions, rasa=rasa
     )
-    register_workspace(application)
+    # Employee handlers run first (group -1) so employees never reach the policyholder flow.
+    employee.register(application)
     policyholder.register(application)
     application.add_error_handler(on_error)
     return application
-
-
-def register_workspace(application: Application) -> None:  # type: ignore[type-arg]
-    """Employee handlers go first (group -1) so employees never reach the policyholder flow."""
-    try:
-        from bot.telegram import employee
-    except ImportError:
-        return
-    employee.register(application)

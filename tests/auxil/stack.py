@@ -1,0 +1,118 @@
+"""The whole milchak stack for end-to-end tests: a real Rasa process with the trained model,
+the real app (web side, Telegram Application, workers) and a fake Bot API on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db import create_engine_and_sessions, session_scope
+from bot.db.migrate import upgrade
+from bot.rasa_client import RasaClient
+from bot.runner import MODEL, start_rasa, stop_process, wait_for_rasa, web_server
+from bot.services.escalation import run_escalation_worker
+from bot.services.outbox import run_outbox_worker, telegram_sender
+from bot.services.seed import seed_demo
+from bot.telegram.app import build_application
+from tests.auxil.fake_telegram import FakeTelegram
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RasaServer:
+    url: str
+    web_port: int  # where Rasa expects the app's action endpoint
+    process: subprocess.Popen[bytes]
+    log_file: Path
+
+
+@asynccontextmanager
+async def rasa_server(tmp: Path) -> AsyncIterator[RasaServer]:
+    """Start `rasa run` on the trained model; the app must later serve actions on web_port."""
+    assert MODEL.exists(), f"{MODEL} is missing: `make test` trains it before the suite"
+    port, web_port = free_port(), free_port()
+    log_file = tmp / "rasa.log"
+    settings = Settings(web_port=web_port)
+    process = start_rasa(settings, port=port, log_file=log_file)
+    client = RasaClient(f"http://127.0.0.1:{port}")
+    try:
+        await wait_for_rasa(client, process)
+        yield RasaServer(f"http://127.0.0.1:{port}", web_port, process, log_file)
+    finally:
+        await client.close()
+        stop_process(process)
+
+
+async def seeded_database(path: Path) -> tuple[str, async_sessionmaker[AsyncSession]]:
+    url = f"sqlite+aiosqlite:///{path}"
+    engine, sessions = create_engine_and_sessions(url)
+    await upgrade(engine)
+    async with session_scope(sessions) as session:
+        await seed_demo(session)
+    return url, sessions
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    telegram: FakeTelegram
+
+
+@asynccontextmanager
+async def app_stack(
+    *, database_url: str, rasa_url: str, web_port: int, serve_web: bool = True
+) -> AsyncIterator[Stack]:
+    """Run the app as `milchak run` does, against the fake Bot API."""
+    async with FakeTelegram() as telegram:
+        settings = Settings(
+            database_url=database_url,
+            telegram_token=SecretStr(telegram.token),
+            telegram_base_url=telegram.base_url,
+            telegram_base_file_url=telegram.base_file_url,
+            rasa_url=rasa_url,
+            web_port=web_port,
+            outbox_interval=0.2,
+            escalation_interval=0.5,
+        )
+        engine, sessions = create_engine_and_sessions(database_url)
+        rasa = RasaClient(rasa_url, timeout=settings.rasa_timeout)
+        stop = asyncio.Event()
+        server = web_server(sessions, settings)
+        web_task = asyncio.create_task(server.serve()) if serve_web else None
+        application = build_application(settings=settings, sessions=sessions, rasa=rasa)
+        async with application:
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            send = telegram_sender(application.bot)
+            workers = [
+                asyncio.create_task(run_outbox_worker(sessions, send, interval=0.2, stop=stop)),
+                asyncio.create_task(run_escalation_worker(sessions, interval=0.5, stop=stop)),
+            ]
+            try:
+                yield Stack(settings, sessions, telegram)
+            finally:
+                stop.set()
+                await asyncio.gather(*workers, return_exceptions=True)
+                await application.updater.stop()
+                await application.stop()
+        if web_task is not None:
+            server.should_exit = True
+            await web_task
+        await rasa.close()
+        await engine.dispose()

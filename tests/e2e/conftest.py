@@ -1,0 +1,134 @@
+"""End-to-end fixtures: one Rasa process and one seeded database for the whole session; each
+test talks as a different demo policyholder, so Rasa's conversations never mix."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import select
+
+from bot.db import session_scope
+from bot.db.models import Employee, Policyholder
+from bot.services.phones import format_phone
+from tests.auxil.fake_telegram import FakeTelegram, SentMessage
+from tests.auxil.stack import RasaServer, Stack, app_stack, rasa_server, seeded_database
+
+KIM_CHAT_ID = 900001  # 김영환 기획부장, 이영숙's employee
+QUIET_SECONDS = 0.4
+
+
+@dataclass
+class SessionWorld:
+    database_url: str
+    rasa: RasaServer
+    stack: Stack
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SessionWorld]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    database_url, _ = await seeded_database(tmp / "e2e.db")
+    async with (
+        rasa_server(tmp) as rasa,
+        app_stack(database_url=database_url, rasa_url=rasa.url, web_port=rasa.web_port) as stack,
+    ):
+        yield SessionWorld(database_url, rasa, stack)
+
+
+@dataclass(frozen=True)
+class Holder:
+    id: int
+    name: str
+    phone: str  # 010-1234-5678
+    birth_date: date
+
+
+class HolderPool:
+    """Hands out 김영환's policyholders, one per test, so every test starts a fresh chat."""
+
+    def __init__(self, holders: list[Holder]) -> None:
+        self._free = list(holders)
+
+    def take(self, name: str | None = None) -> Holder:
+        holder = next(h for h in self._free if name is None or h.name == name)
+        self._free.remove(holder)
+        return holder
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def holders(world: SessionWorld) -> HolderPool:
+    async with session_scope(world.stack.sessions) as session:
+        kim = await session.scalar(select(Employee).where(Employee.telegram_chat_id == KIM_CHAT_ID))
+        assert kim is not None
+        rows = await session.scalars(
+            select(Policyholder).where(Policyholder.employee_id == kim.id).order_by(Policyholder.id)
+        )
+        return HolderPool([Holder(p.id, p.name, format_phone(p.phone), p.birth_date) for p in rows])
+
+
+class Customer:
+    """A Telegram user chatting with the bot through the fake Bot API."""
+
+    _next_user_id = 7_000_000
+
+    def __init__(self, telegram: FakeTelegram, holder: Holder | None = None) -> None:
+        Customer._next_user_id += 1
+        self.user_id = Customer._next_user_id
+        self.telegram = telegram
+        self.holder = holder
+
+    def _count(self) -> int:
+        return len(self.telegram.sent(self.user_id))
+
+    async def _settle(self, before: int) -> list[SentMessage]:
+        """Wait for the bot's answer: at least one new message, then a quiet moment."""
+        await self.telegram.wait_for_count(self.user_id, before + 1, timeout=30)
+        count = self._count()
+        while True:
+            await asyncio.sleep(QUIET_SECONDS)
+            if self._count() == count:
+                return self.telegram.sent(self.user_id)[before:]
+            count = self._count()
+
+    async def say(self, text: str) -> list[SentMessage]:
+        before = self._count()
+        self.telegram.push_text(self.user_id, text)
+        return await self._settle(before)
+
+    async def press(self, message: SentMessage, title: str) -> list[SentMessage]:
+        data = dict(message.buttons)[title]
+        before = self._count()
+        self.telegram.push_callback(self.user_id, data, message.message_id)
+        return await self._settle(before)
+
+    async def share_contact(self, phone: str, *, owner: int | None = None) -> list[SentMessage]:
+        before = self._count()
+        self.telegram.push_contact(self.user_id, phone, self.user_id if owner is None else owner)
+        return await self._settle(before)
+
+    async def verify(self) -> None:
+        assert self.holder is not None
+        await self.say("/start")
+        await self.share_contact(self.holder.phone)
+        replies = await self.say(self.holder.birth_date.strftime("%y%m%d"))
+        assert "본인 확인이 끝났어요" in replies[-1].text
+
+
+def texts_of(messages: list[SentMessage]) -> str:
+    return "\n".join(m.text for m in messages)
+
+
+@pytest.fixture
+def telegram(world: SessionWorld) -> FakeTelegram:
+    return world.stack.telegram
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[2]
