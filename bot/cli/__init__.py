@@ -2,7 +2,7 @@
 
 import click
 
-from bot.cli import admin, db, importer, nlu, report, run, seed, web
+from bot.cli import admin, db, employee, importer, nlu, report, run, seed, web
 
 
 @click.group()
@@ -19,3 +19,4 @@ main.add_command(admin.admin)
 main.add_command(report.report)
 main.add_command(web.web)
 main.add_command(nlu.nlu)
+main.add_command(employee.employee)

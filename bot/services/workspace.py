@@ -30,6 +30,7 @@ from bot.db.models import (
 from bot.services.alerts import alert_text
 from bot.services.labels import REQUEST_KIND_LABELS
 from bot.services.ledger import record_contact
+from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
 from bot.services.routing import department_head, is_reachable
 from bot.services.sla import as_utc, due_at
@@ -397,7 +398,9 @@ async def relay_to_policyholder(
         raise WorkspaceError("이미 종료된 요청입니다. 계약자에게 전달하지 않았습니다.")
     now = clock.now()
     first = request.handoff_until is None or as_utc(request.handoff_until) <= now
-    message = PH_RELAY_SIGNATURE.format(text=text.strip(), employee=employee.display_name)
+    message = PH_RELAY_SIGNATURE.format(
+        text=mask_personal_numbers(text.strip()), employee=employee.display_name
+    )
     if first:
         message += PH_RELAY_FIRST_NOTE
     contact = await notify_policyholder(
@@ -454,8 +457,11 @@ async def relay_to_employee(
     await enqueue(
         session,
         chat_id=employee.telegram_chat_id,
+        # The outbox stores the text: personal numbers are masked like everywhere else.
         text=EMP_RELAY_IN.format(
-            reference=request.reference, policyholder=policyholder.name, text=text
+            reference=request.reference,
+            policyholder=policyholder.name,
+            text=mask_personal_numbers(text),
         ),
         request_id=request.id,
         employee_id=employee.id,

@@ -228,11 +228,15 @@ async def test_worker_with_real_bot_against_fake_telegram(
                 alert = await fake.wait_for_message(OWNER_CHAT, timeout=10)
                 assert request.reference in alert.text
                 assert [t for t, _ in alert.buttons] == ["접수", "답장", "완료", "이관"]
-                async with sessions() as session:
-                    row = await session.scalar(select(OutboxMessage))
+                for _ in range(200):  # the row is marked just after Telegram answered
+                    async with sessions() as session:
+                        row = await session.scalar(select(OutboxMessage))
                     assert row is not None
-                    assert row.telegram_message_id == alert.message_id
-                    assert row.last_error is None and row.status == "sent"
+                    if row.status == "sent":
+                        break
+                    await asyncio.sleep(0.02)
+                assert row.telegram_message_id == alert.message_id
+                assert row.last_error is None and row.status == "sent"
                 assert len(fake.calls_to("sendMessage")) == 2  # the 429, then the delivery
             finally:
                 stop.set()

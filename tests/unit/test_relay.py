@@ -1,0 +1,97 @@
+"""The policyholder-side hook: which texts belong to the employee workspace."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, FrozenClock, set_clock
+from bot.db.engine import session_scope
+from bot.db.models import Employee, OutboxMessage, Policyholder, Request
+from bot.services import workspace
+from bot.services.ledger import record_contact
+from bot.services.relay import consume_policyholder_text
+from tests.auxil.employees import Org, build_org, freeze, new_request
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[FrozenClock]:
+    yield freeze()
+    set_clock(Clock())
+
+
+async def _says(sessions: async_sessionmaker[AsyncSession], org: Org, text: str) -> bool:
+    async with session_scope(sessions) as session:
+        ph = await session.get(Policyholder, org.policyholder_id)
+        assert ph is not None
+        contact = await record_contact(
+            session, direction="in", sender="policyholder", text=text, policyholder_id=ph.id
+        )
+        return await consume_policyholder_text(
+            session, policyholder=ph, text=text, contact_id=contact.id
+        )
+
+
+async def _relay(sessions: async_sessionmaker[AsyncSession], org: Org, request_id: int) -> None:
+    async with session_scope(sessions) as session:
+        request = await session.get(Request, request_id)
+        owner = await session.get(Employee, org.owner_id)
+        assert request is not None and owner is not None
+        await workspace.relay_to_policyholder(session, request=request, employee=owner, text="네")
+
+
+async def test_nothing_pending_means_the_bot_answers(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    org = await build_org(sessions)
+    await new_request(sessions, org)  # a request alone does not pause the bot
+    assert not await _says(sessions, org, "대출 이자가 얼마예요?")
+
+
+async def test_handover_ends_the_handoff(sessions: async_sessionmaker[AsyncSession]) -> None:
+    org = await build_org(sessions)
+    request = await new_request(sessions, org)
+    await _relay(sessions, org, request.id)
+    assert await _says(sessions, org, "언제 오세요?")
+    async with session_scope(sessions) as session:
+        req = await session.get(Request, request.id)
+        owner = await session.get(Employee, org.owner_id)
+        assert req is not None and owner is not None
+        await workspace.hand_over(session, request=req, employee=owner)
+    assert not await _says(sessions, org, "여보세요?")
+
+
+async def test_rating_comment_window_expires(
+    sessions: async_sessionmaker[AsyncSession], frozen: FrozenClock
+) -> None:
+    org = await build_org(sessions)
+    request = await new_request(sessions, org)
+    async with session_scope(sessions) as session:
+        req = await session.get(Request, request.id)
+        owner = await session.get(Employee, org.owner_id)
+        ph = await session.get(Policyholder, org.policyholder_id)
+        assert req is not None and owner is not None and ph is not None
+        await workspace.resolve(session, request=req, employee=owner)
+        await workspace.rate(session, request=req, policyholder=ph, stars=3)
+    frozen.advance(timedelta(minutes=31))
+    assert not await _says(sessions, org, "보험료 납입일이 언제예요?")  # not a comment any more
+    async with sessions() as session:
+        req = await session.get(Request, request.id)
+        ph = await session.get(Policyholder, org.policyholder_id)
+        assert req is not None and ph is not None
+        assert req.rating_comment is None and ph.rating_pending_request_id is None
+
+
+async def test_forwarded_text_reaches_the_current_assignee(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    org = await build_org(sessions)
+    request = await new_request(sessions, org)
+    await _relay(sessions, org, request.id)
+    assert await _says(sessions, org, "주민번호 620417-2345678 필요하세요?")
+    async with sessions() as session:
+        last = await session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+        assert last is not None and last.purpose == "relay_in" and last.employee_id == org.owner_id
+        assert "2345678" not in last.text  # masked before it is stored
