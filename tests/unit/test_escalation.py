@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SEOUL, Clock, FrozenClock, set_clock
+from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import Employee, OutboxMessage, Request, RequestEvent
 from bot.services import workspace
@@ -45,11 +46,9 @@ def test_deadlines(kind: str, opened: datetime, due: datetime) -> None:
 
 
 def test_deadlines_are_configurable() -> None:
-    class FakeSettings:
-        sla_funeral_hours = 2.0
-        sla_loan_business_hours = 1.0
-
-    deadlines = Deadlines.from_settings(FakeSettings())
+    deadlines = Deadlines.from_settings(
+        Settings(sla_funeral_hours=2.0, sla_loan_business_hours=1.0)
+    )
     opened = seoul(2026, 11, 24, 10, 0)
     assert due_at("funeral", opened, deadlines) == opened + timedelta(hours=2)
     assert due_at("loan", opened, deadlines) == seoul(2026, 11, 24, 11, 0)
