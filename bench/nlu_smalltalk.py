@@ -1,9 +1,10 @@
 """Benchmark: how often everyday small talk is taken for a business intent (target ≤ 5%).
 
-Parses ``bench/smalltalk.txt`` and ``bench/smalltalk_extra.txt`` (chit-chat written for this
-benchmark, in neither the training nor the held-out data; the second set was written before the
-training data was extended and is never trained on). Business intents are those that start or
-feed a request; greetings, thanks, yes/no, out_of_scope and nlu_fallback are harmless.
+Parses chit-chat written for this benchmark, in neither the training nor the held-out data:
+``smalltalk.txt`` (the first set), ``smalltalk_extra.txt`` (written before the chit-chat training
+data was extended) and ``smalltalk_fresh.txt`` (written after it, and never used to choose
+training data: the cleanest of the three). Business intents are those that start or feed a
+request; greetings, thanks, yes/no, out_of_scope and nlu_fallback are harmless.
 """
 
 import argparse
@@ -16,7 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HARMLESS = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny", None}
-FILES = [ROOT / "bench" / "smalltalk.txt", ROOT / "bench" / "smalltalk_extra.txt"]
+FILES = [
+    ROOT / "bench" / f"{name}.txt" for name in ("smalltalk", "smalltalk_extra", "smalltalk_fresh")
+]
 
 
 def parse(model: str, paths: list[Path]) -> list[dict[str, object]]:
