@@ -1,10 +1,13 @@
 """Benchmark: how often everyday small talk is taken for a business intent (target ≤ 5%).
 
-Parses ``bench/smalltalk.txt`` (chit-chat written for this benchmark, in neither the training
-nor the held-out data). Business intents are those that start or feed a request; greetings,
-thanks, yes/no, out_of_scope and nlu_fallback are harmless.
+Parses chit-chat written for this benchmark, in neither the training nor the held-out data:
+``smalltalk.txt`` (the first set), ``smalltalk_extra.txt`` (written before the chit-chat training
+data was extended) and ``smalltalk_fresh.txt`` (written after it, and never used to choose
+training data: the cleanest of the three). Business intents are those that start or feed a
+request; greetings, thanks, yes/no, out_of_scope and nlu_fallback are harmless.
 """
 
+import argparse
 import json
 import os
 import subprocess
@@ -14,26 +17,50 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HARMLESS = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny", None}
+FILES = [
+    ROOT / "bench" / f"{name}.txt" for name in ("smalltalk", "smalltalk_extra", "smalltalk_fresh")
+]
 
 
-def main() -> int:
-    """Run the benchmark and print the rate and the offending sentences."""
-    model = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "models" / "milchak.tar.gz")
+def parse(model: str, paths: list[Path]) -> list[dict[str, object]]:
+    """Parse the lines of ``paths`` in one process; each row gets its ``source`` file name."""
+    sources = []
+    for path in paths:
+        sources += [path.name for line in path.read_text(encoding="utf-8").splitlines() if line]
+    text = "".join(line + "\n" for p in paths for line in p.read_text("utf-8").splitlines() if line)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
     env["PYTHONWARNINGS"] = "ignore"
     command = [str(ROOT / ".venv-rasa" / "bin" / "python"), "-m", "nlu.parse", "--model", model]
-    command += ["--file", str(ROOT / "bench" / "smalltalk.txt")]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    command += ["--file", "-"]
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, input=text, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-3000:])
-        return 1
+        raise SystemExit(1)
     rows = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-    business = [r for r in rows if r["intent"]["name"] not in HARMLESS]
-    print(f"small talk parsed: {len(rows)}")
-    print(f"taken for business: {len(business)} = {len(business) / len(rows):.1%} (target ≤ 5%)")
-    print("predicted:", dict(Counter(r["intent"]["name"] for r in rows).most_common()))
-    for r in business:
-        print(f"  {r['text']!r} → {r['intent']['name']} {r['intent']['confidence']}")
+    return [{**row, "source": source} for row, source in zip(rows, sources, strict=True)]
+
+
+def main() -> int:
+    """Run the benchmark and print the rate per file and the offending sentences."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("model", nargs="?", default=str(ROOT / "models" / "milchak.tar.gz"))
+    parser.add_argument("--file", type=Path, action="append", help="instead of the default sets")
+    args = parser.parse_args()
+    paths = args.file or FILES
+    rows = parse(args.model, paths)
+    for name in [p.name for p in paths] + ["all"]:
+        part = [r for r in rows if name in ("all", r["source"])]
+        business = [r for r in part if r["intent"]["name"] not in HARMLESS]  # type: ignore[index]
+        print(
+            f"{name}: {len(part)} parsed, taken for business {len(business)} = "
+            f"{len(business) / len(part):.1%} (target ≤ 5%)"
+        )
+    print("predicted:", dict(Counter(r["intent"]["name"] for r in rows).most_common()))  # type: ignore[index]
+    for r in rows:
+        if r["intent"]["name"] not in HARMLESS:  # type: ignore[index]
+            print(f"  {r['text']!r} → {r['intent']['name']} {r['intent']['confidence']}")  # type: ignore[index]
     return 0
 
 

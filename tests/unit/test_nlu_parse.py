@@ -1,0 +1,85 @@
+"""``nlu.parse`` in batches gives exactly what Rasa's one-message-at-a-time parse gives.
+
+Needs the trained model and the Rasa virtualenv (``make train``); both are there under
+``make test``. One Rasa process loads the model once and parses the same lines both ways.
+"""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.runner import MODEL
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+
+LINES = [
+    "대출받고싶은데요",
+    "3백만원 빌려주세요",
+    "[인천 남동구 만수동](place)이요",
+    "인천 남동구 만수동이요",
+    "다음주 토요일",
+    "아버지요",
+    "KL-1994-000123",
+    "네",
+    "아니요",
+    "취소",
+    "그만할래요",
+    "",
+    "/greet",
+    "트랜스팩 직원이 냉장고를 망가뜨렸어요",
+    "딸 결혼식 준비 할인 받고 싶어요",
+    "이달30일에 아빠 이사해요 부평 청천동 현대아파트로 가요",
+    "오늘 저녁 메뉴 뭐 먹을까",
+    "송도 컨벤시아 웨딩홀",
+    "보험료가 두 번 빠져나갔어요 " * 20,
+    "ㅋㅋㅋ",
+]
+
+SCRIPT = """
+import asyncio, json, sys
+from nlu.parse import BatchParser, _quiet, result_line
+_quiet()
+from rasa.core.agent import Agent
+texts = json.loads(sys.stdin.read())
+agent = Agent.load(sys.argv[1])
+async def one_by_one():
+    return [await agent.parse_message(t) if t.strip() else {} for t in texts]
+single = asyncio.run(one_by_one())
+parser = BatchParser(agent)
+found = [t for t in texts if t.strip()]
+results = iter(parser.parse(found))
+batched = [next(results) if t.strip() else {} for t in texts]
+print(json.dumps({
+    "batched_diet": parser.batched,
+    "single": [result_line(t, p) for t, p in zip(texts, single)],
+    "batched": [result_line(t, p) for t, p in zip(texts, batched)],
+}, ensure_ascii=False))
+"""
+
+
+@pytest.mark.e2e
+def test_batched_parse_equals_rasa_parse_message() -> None:
+    model = MODEL
+    if not RASA_PYTHON.exists() or not model.exists():
+        pytest.fail(f"needs {RASA_PYTHON} and {model}: run `make train` first")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    env["PYTHONWARNINGS"] = "ignore"
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", SCRIPT, str(model)],
+        input=json.dumps(LINES, ensure_ascii=False),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["batched_diet"], "DIET was not switched to batched inference"
+    assert result["batched"] == result["single"]
+    assert [r["text"] for r in result["batched"]] == LINES
