@@ -55,8 +55,8 @@ validate: $(RASA_VENV)/.installed
 	@$(RASA) data validate --fail-on-warnings
 
 lint: $(VENV)/.installed
-	@$(VENV)/bin/ruff check bot nlu tests bench
-	@$(VENV)/bin/ruff format --check bot nlu tests bench
+	@$(VENV)/bin/ruff check bot nlu tests bench scripts
+	@$(VENV)/bin/ruff format --check bot nlu tests bench scripts
 	@$(VENV)/bin/mypy
 
 test: setup validate lint nlu-gate
