@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -16,18 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine_and_sessions
-from bot.db.models import OutboxMessage
 from bot.rasa_client import RasaClient
 from bot.services import sla
 from bot.services.escalation import run_escalation_worker
-from bot.services.outbox import run_outbox_worker, telegram_sender
+from bot.services.outbox import Send, run_outbox_worker, telegram_sender
 from bot.web import create_web_app
 
 log = logging.getLogger(__name__)
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = PROJECT_ROOT / "models" / "milchak.tar.gz"
-Send = Callable[[OutboxMessage], Awaitable[int | None]]
 
 
 def rasa_environment(settings: Settings) -> dict[str, str]:

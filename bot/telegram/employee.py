@@ -37,6 +37,7 @@ from bot.services.ledger import record_contact
 from bot.services.outbox import reply_markup_from_json
 from bot.services.sla import as_utc
 from bot.services.workspace import WorkspaceError
+from bot.telegram.context import services
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +159,7 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _sessions(context: ContextTypes.DEFAULT_TYPE) -> async_sessionmaker[AsyncSession]:
-    """The session factory the app stored in bot_data (``BotServices`` or a bare factory)."""
-    services = context.application.bot_data.get("services")
-    if services is not None:
-        return services.sessions
-    return context.application.bot_data["sessions"]
+    return services(context).sessions
 
 
 def parse_command(text: str, bot_username: str | None) -> tuple[str | None, str]:

@@ -12,8 +12,10 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.clock import Clock, FrozenClock, set_clock
+from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import Contact, Employee, OutboxMessage, Policyholder, Request, RequestEvent
+from bot.rasa_client import RasaClient
 from bot.services import workspace
 from bot.services.invites import create_invite
 from bot.services.ledger import record_contact
@@ -22,6 +24,7 @@ from bot.services.relay import consume_policyholder_text
 from bot.services.routing import route_policyholder
 from bot.services.workspace import WorkspaceError
 from bot.telegram import employee as employee_handlers
+from bot.telegram.context import SERVICES_KEY, BotServices
 from tests.auxil.employees import (
     DEPUTY_CHAT,
     HEAD_CHAT,
@@ -270,7 +273,10 @@ async def running_bot(
         .base_file_url(fake.base_file_url)
         .build()
     )
-    application.bot_data["sessions"] = sessions
+    # No Rasa here: the stand-in below answers for the policyholder path.
+    application.bot_data[SERVICES_KEY] = BotServices(
+        settings=Settings(), sessions=sessions, rasa=RasaClient("http://127.0.0.1:9")
+    )
     employee_handlers.register(application)
 
     async def policyholder_path(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
