@@ -4,6 +4,7 @@ test talks as a different demo policyholder, so Rasa's conversations never mix."
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,7 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.db.models import Employee, Policyholder
+from bot.db.models import Employee, Policyholder, Request
 from bot.services.phones import format_phone
 from bot.services.seed import RESERVED_NAMES
 from tests.auxil.fake_telegram import FakeTelegram, SentMessage
@@ -128,6 +129,24 @@ class Customer:
 
 def texts_of(messages: list[SentMessage]) -> str:
     return "\n".join(m.text for m in messages)
+
+
+REFERENCE = re.compile(r"R-\d{8}-\d{4}")
+
+
+def reference_in(messages: list[SentMessage]) -> str:
+    """The request reference the bot told the customer."""
+    found = REFERENCE.search(texts_of(messages))
+    assert found, texts_of(messages)
+    return found.group(0)
+
+
+async def stored_request(world: SessionWorld, reference: str) -> Request:
+    """The persisted request behind a reference (it must exist before the customer is told)."""
+    async with session_scope(world.stack.sessions) as session:
+        request = await session.scalar(select(Request).where(Request.reference == reference))
+    assert request is not None, f"{reference} was not persisted"
+    return request
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -35,31 +34,26 @@ from tests.auxil.staff import (
     link_by_invite,
     open_invite,
 )
-from tests.e2e.conftest import KIM_CHAT_ID, Customer, Holder, HolderPool, SessionWorld, texts_of
+from tests.e2e.conftest import (
+    KIM_CHAT_ID,
+    Customer,
+    Holder,
+    HolderPool,
+    SessionWorld,
+    reference_in,
+    stored_request,
+    texts_of,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 DEPUTY_CHAT_ID = 900101  # 김미정 차장, 김영환's deputy
-REFERENCE = re.compile(r"R-\d{8}-\d{4}")
 SILENCE_SECONDS = 2.5  # long enough for Rasa to have answered (it answers in well under a second)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def staff(world: SessionWorld) -> StaffPool:
     return await StaffPool.load(world.stack.sessions)
-
-
-def reference_in(messages: list[SentMessage]) -> str:
-    found = REFERENCE.search(texts_of(messages))
-    assert found, texts_of(messages)
-    return found.group(0)
-
-
-async def load_request(world: SessionWorld, reference: str) -> Request:
-    async with session_scope(world.stack.sessions) as session:
-        request = await session.scalar(select(Request).where(Request.reference == reference))
-    assert request is not None, f"{reference} was not persisted"
-    return request
 
 
 async def events_of(world: SessionWorld, request_id: int) -> list[RequestEvent]:
@@ -165,7 +159,7 @@ async def test_loan_request_acknowledged_relayed_resolved_and_rated(
     assert "2,000,000원" in confirm[-1].text
     done = await customer.press(confirm[-1], "네, 신청할게요")
     reference = reference_in(done)
-    request = await load_request(world, reference)
+    request = await stored_request(world, reference)
     assert request.kind == "loan"
 
     # The alert reaches 김영환 with the four buttons.
@@ -249,7 +243,7 @@ async def test_loan_request_acknowledged_relayed_resolved_and_rated(
     )
     assert "4점" in rated.text and comment in rated.text
 
-    request = await load_request(world, reference)
+    request = await stored_request(world, reference)
     assert request.status == "resolved" and request.rating == 4
     assert request.rating_comment == comment
     actions = [e.action for e in await events_of(world, request.id)]
@@ -309,7 +303,7 @@ async def test_unacknowledged_funeral_escalates_to_deputy_then_head(
     await customer.say("내일")
     confirm = await customer.say("인천 길병원 장례식장")
     reference = reference_in(await customer.press(confirm[-1], "네"))
-    request = await load_request(world, reference)
+    request = await stored_request(world, reference)
     assert request.kind == "funeral" and request.urgent
     await telegram.wait_for_message(owner_chat, lambda m: reference in m.text, timeout=15)
 
@@ -340,7 +334,7 @@ async def test_unacknowledged_funeral_escalates_to_deputy_then_head(
     await asyncio.sleep(worker_rounds)
     assert len(alerts_to(DEPUTY_CHAT_ID, deputy_before)) == 1
     assert len(alerts_to(KIM_CHAT_ID, head_before)) == 1
-    request = await load_request(world, reference)
+    request = await stored_request(world, reference)
     assert request.escalation_level == 2 and request.due_at is None
     kim = await employee_by_chat(sessions, KIM_CHAT_ID)
     assert request.employee_id == kim.id
@@ -379,7 +373,7 @@ async def test_flood_control_on_alert_and_edit_is_retried(
     assert len(attempts) == 2, "one refused with 429, then one delivered"
     assert attempts[1].at - attempts[0].at >= 0.9, "retried before retry_after"
     assert len([m for m in telegram.sent(chat) if reference in m.text]) == 1
-    request = await load_request(world, reference)
+    request = await stored_request(world, reference)
     assert request.employee_id == owner.id != kim.id
     # The worker marks the row sent just after Telegram answered: give it a moment.
     for _ in range(50):
@@ -430,7 +424,7 @@ async def test_blocked_employee_request_is_rerouted(world: SessionWorld, staff: 
     assert [t for t, _ in rerouted.buttons] == ["접수", "답장", "완료", "이관"]
     assert not [m for m in telegram.sent(chat) if reference in m.text]
 
-    request = await load_request(world, reference)
+    request = await stored_request(world, reference)
     assert request.employee_id == target_id
     assert "rerouted" in [e.action for e in await events_of(world, request.id)]
     async with session_scope(sessions) as session:

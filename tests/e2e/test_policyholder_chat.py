@@ -1,32 +1,24 @@
 """Korean conversations end to end: fake Telegram → the app → the real Rasa model → the database."""
 
-import re
-
 import pytest
 from sqlalchemy import func, select
 
 from bot import texts
 from bot.db import session_scope
-from bot.db.models import Contact, OutboxMessage, Request
+from bot.db.models import Contact, OutboxMessage
 from tests.auxil.stack import app_stack, free_port
-from tests.e2e.conftest import KIM_CHAT_ID, Customer, HolderPool, SessionWorld, texts_of
+from tests.e2e.conftest import (
+    KIM_CHAT_ID,
+    REFERENCE,
+    Customer,
+    HolderPool,
+    SessionWorld,
+    reference_in,
+    stored_request,
+    texts_of,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
-
-REFERENCE = re.compile(r"R-\d{8}-\d{4}")
-
-
-async def reference_in(messages: list) -> str:
-    found = REFERENCE.search(texts_of(messages))
-    assert found, texts_of(messages)
-    return found.group(0)
-
-
-async def stored_request(world: SessionWorld, reference: str) -> Request:
-    async with session_scope(world.stack.sessions) as session:
-        request = await session.scalar(select(Request).where(Request.reference == reference))
-    assert request is not None, f"{reference} was not persisted"
-    return request
 
 
 async def test_verified_loan_over_limit_then_routed_to_kim(
@@ -62,7 +54,7 @@ async def test_verified_loan_over_limit_then_routed_to_kim(
     summary = confirm[-1].text
     assert "3,000,000원" in summary and "연 7.50%" in summary and "***-****-**3021" in summary
     done = await customer.press(confirm[-1], "네, 신청할게요")
-    reference = await reference_in(done)
+    reference = reference_in(done)
 
     request = await stored_request(world, reference)
     assert request.kind == "loan" and request.details["amount"] == 3_000_000
@@ -126,7 +118,7 @@ async def test_booking_ineligible_relation_then_wedding(
     confirm = await customer.say("송도 컨벤시아 웨딩홀")
     assert "그린그린" in confirm[-1].text and "12월 20일" in confirm[-1].text
     done = await customer.press(confirm[-1], "네")
-    reference = await reference_in(done)
+    reference = reference_in(done)
     assert "그린그린" in texts_of(done) and "02-555-0909" in texts_of(done)
     request = await stored_request(world, reference)
     assert request.kind == "wedding" and request.details["relation"] == "daughter"
@@ -139,7 +131,7 @@ async def test_funeral_is_urgent(world: SessionWorld, holders: HolderPool) -> No
     await customer.say("내일")
     confirm = await customer.say("인천 길병원 장례식장")
     done = await customer.press(confirm[-1], "네")
-    request = await stored_request(world, await reference_in(done))
+    request = await stored_request(world, reference_in(done))
     assert request.kind == "funeral" and request.urgent
     assert "임종의 전화" in texts_of(done)
 
@@ -158,7 +150,7 @@ async def test_cancel_mid_form_and_switch_topic(world: SessionWorld, holders: Ho
     switched = await customer.say("국제국민카드 만들고 싶어요")
     assert "잠시 멈출게요" in texts_of(switched)
     card = await customer.press(switched[-1], "네, 신청할게요")
-    assert (await stored_request(world, await reference_in(card))).kind == "card"
+    assert (await stored_request(world, reference_in(card))).kind == "card"
     resumed = await customer.say("아까 불만 접수 계속할게요")
     assert "어떤 일" in texts_of(resumed)
 
@@ -172,7 +164,7 @@ async def test_complaint_policy_question_callback_suggestion(
     assert customer.holder and customer.holder.name in greeting[-1].text
 
     complaint = await customer.say("보험금 청구한 지 한 달이 넘었는데 아직도 안 들어왔어요")
-    request = await stored_request(world, await reference_in(complaint))
+    request = await stored_request(world, reference_in(complaint))
     assert request.kind == "complaint" and request.details["category"] == "보험금 지급"
 
     policies = await customer.say("내 보험 뭐 있는지 알려주세요")
@@ -181,10 +173,10 @@ async def test_complaint_policy_question_callback_suggestion(
     offer = await customer.say("담당자랑 통화하고 싶어요")
     assert "김영환 기획부장" in offer[-1].text
     callback = await customer.press(offer[-1], "네, 연락 주세요")
-    assert (await stored_request(world, await reference_in(callback))).kind == "callback"
+    assert (await stored_request(world, reference_in(callback))).kind == "callback"
 
     wish = await customer.say("책 살 때도 할인되는 서비스가 있으면 좋겠어요")
-    assert (await stored_request(world, await reference_in(wish))).kind == "suggestion"
+    assert (await stored_request(world, reference_in(wish))).kind == "suggestion"
 
     thanks = await customer.say("고마워요")
     assert "천만에요" in thanks[-1].text
@@ -200,7 +192,7 @@ async def test_out_of_scope_is_passed_to_the_employee(
     fallback = await customer.say("오늘 저녁 메뉴 뭐 먹을까")
     assert "담당 직원에게 전달" in fallback[-1].text
     passed = await customer.press(fallback[-1], "담당자에게 전달")
-    request = await stored_request(world, await reference_in(passed))
+    request = await stored_request(world, reference_in(passed))
     assert request.kind == "question" and "저녁 메뉴" in request.summary
 
     await customer.say("주말에 등산 갈까 말까")
@@ -291,7 +283,7 @@ async def test_rasa_down_still_reaches_a_person(world: SessionWorld, holders: Ho
         await customer.verify()
         reply = await customer.say("대출 좀 받으려고 하는데요")
         assert "잠시 문제가" in reply[-1].text
-        request = await stored_request(world, await reference_in(reply))
+        request = await stored_request(world, reference_in(reply))
         assert request.details["reason"] == "rasa_down"
         alert = await world.stack.telegram.wait_for_message(
             KIM_CHAT_ID, lambda m: request.reference in m.text, timeout=15
