@@ -7,6 +7,7 @@ before Rasa is asked anything, so a crash or a dead Rasa never loses the custome
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +21,7 @@ from bot.services.ledger import record_contact, record_inbound_once
 from bot.services.outbox import enqueue
 from bot.services.relay import consume_policyholder_text
 from bot.services.requests import open_request
+from bot.services.sla import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +177,7 @@ async def _rasa_down(
     async with session_scope(sessions) as session:
         policyholder = await session.get(Policyholder, inbound.policyholder_id)
         assert policyholder is not None
-        since = clock.now().timestamp() - RASA_DOWN_WINDOW_MINUTES * 60
+        since = clock.now() - timedelta(minutes=RASA_DOWN_WINDOW_MINUTES)
         recent = await session.scalar(
             select(Request)
             .where(
@@ -189,7 +191,7 @@ async def _rasa_down(
         if (
             recent is not None
             and recent.details.get("reason") == "rasa_down"
-            and (_timestamp(recent) >= since)
+            and as_utc(recent.created_at) >= since
         ):
             request = recent
             request.details = {
@@ -224,13 +226,6 @@ async def _rasa_down(
         return await record_replies(
             session, policyholder=policyholder, replies=[reply], request_id=request.id
         )
-
-
-def _timestamp(request: Request) -> float:
-    created = request.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=clock.now().tzinfo)
-    return created.timestamp()
 
 
 async def _employee_chat(session: AsyncSession, employee_id: int) -> int | None:

@@ -55,13 +55,6 @@ class Tracker:
     def intent(self) -> str | None:
         return (self.latest_message.get("intent") or {}).get("name")
 
-    def entity_values(self, entity: str) -> list[Any]:
-        return [
-            e.get("value")
-            for e in self.latest_message.get("entities", [])
-            if e.get("entity") == entity
-        ]
-
     def slots_to_validate(self) -> dict[str, Any]:
         """Slots filled since the last user message: the candidates a form validator checks."""
         candidates: dict[str, Any] = {}

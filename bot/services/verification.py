@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock
 from bot.db.models import Policyholder, Verification
 from bot.services.phones import normalize_phone
+from bot.services.sla import as_utc
 
 MAX_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=30)
@@ -73,12 +74,7 @@ async def _state(session: AsyncSession, telegram_user_id: int) -> Verification:
 
 
 def _locked(state: Verification, now: datetime) -> bool:
-    return state.locked_until is not None and _aware(state.locked_until) > now
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes; everything is stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=clock.now().tzinfo)
+    return state.locked_until is not None and as_utc(state.locked_until) > now
 
 
 def _fail(state: Verification, now: datetime, status: str) -> Outcome:
