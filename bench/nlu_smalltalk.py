@@ -2,8 +2,9 @@
 
 Parses chit-chat written for this benchmark, in neither the training nor the held-out data:
 ``smalltalk.txt`` (the first set), ``smalltalk_extra.txt`` (written before the chit-chat training
-data was extended) and ``smalltalk_fresh.txt`` (written after it, and never used to choose
-training data: the cleanest of the three). Business intents are those that start or feed a
+data was extended), ``smalltalk_fresh.txt`` (written after it) and ``smalltalk_blind.txt``
+(committed before the second round of NLU work and never looked at while choosing training data:
+the cleanest measure). Business intents are those that start or feed a
 request; greetings, thanks, yes/no, out_of_scope and nlu_fallback are harmless.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HARMLESS = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny", None}
 FILES = [
-    ROOT / "bench" / f"{name}.txt" for name in ("smalltalk", "smalltalk_extra", "smalltalk_fresh")
+    ROOT / "bench" / f"{name}.txt" for name in ("smalltalk", "smalltalk_extra", "smalltalk_fresh", "smalltalk_blind")
 ]
 
 
