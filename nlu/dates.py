@@ -2,7 +2,9 @@
 
 Understands 오늘 내일 모레 글피 (and 어제, 그제), 이번주 / 다음주 / 다다음주 + 요일, bare 요일
 (the next one), 이번 주말, 이달 / 다음달 N일 and 말일, M월 N일 (next occurrence), 올해 / 내년
-M월 N일, 2026년 12월 20일, 2026-12-20, 12/20, N일 (this month or next), and N일 / N주 뒤.
+M월 N일, 2026년 12월 20일, 2026-12-20, 12/20, N일 (this month or next), and N일 / N주 / 사흘 /
+열흘 뒤. Months and days may be Hangul numerals (십이월 이십오일, 시월, 유월, 다음 달 오일); a bare
+Hangul day (이십일, 오일) needs clear word boundaries because 일일, 오일 are also ordinary words.
 Only the standard library is used: the app imports this module too.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from nlu.numerals import numeral_value
 from nlu.spans import Span, drop_overlaps
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -30,7 +33,20 @@ _DAY_WORDS = {
     "그제": -2,
     "그저께": -2,
 }
-_COUNT_WORDS = {"하루": 1, "이틀": 2, "사흘": 3, "나흘": 4, "닷새": 5, "일주일": 7}
+_COUNT_WORDS = {
+    "하루": 1,
+    "이틀": 2,
+    "사흘": 3,
+    "나흘": 4,
+    "닷새": 5,
+    "엿새": 6,
+    "이레": 7,
+    "일주일": 7,
+    "여드레": 8,
+    "아흐레": 9,
+    "열흘": 10,
+    "보름": 15,
+}
 _WEEK_OFFSETS = {
     "지난": -1,
     "저번": -1,
@@ -54,6 +70,31 @@ _CHECK = (
     r"(?:\s?(?:\((?P<chk1>[월화수목금토일])(?:요일)?\)|(?P<chk2>[월화수목금토일])(?:요일|욜)))?"
 )
 
+# Digits must not continue a number, Hangul numerals must not continue a word (구월동, 친구일).
+_NUMBER_START = rf"{_NOT_AFTER_DIGIT}(?:(?=\d)|{_NOT_IN_WORD})"
+# N일 후, N일간, N일 동안 … count days rather than name one.
+_NOT_DURATION = r"(?!\s?(?:후|뒤|전|간|동안|째|이내|내|만에|치))"
+
+# Hangul numerals for months and days, longest first so that 십이월 is December and 이십일일 the
+# 21st. Days up to 39 match; days a month lacks are rejected when resolved, like 2월 30일.
+_HANGUL_MONTH = r"십[일이]?|[일이삼사오육칠팔구]|[시유]"
+_SPOKEN_MONTHS = {"시": 10, "유": 6}  # 시월 and 유월: how 10월 and 6월 are said
+_HANGUL_DAY = r"[이삼]?십[일이삼사오육칠팔구]?|[일이삼사오육칠팔구]"
+# Particles and endings that may follow a Hangul day (이십일에는, 오일까지요, 이십일날). Not 이나:
+# after a count it means "as many as" (삼일이나 걸렸어요).
+_PARTICLES = (
+    r"(?:에|까지|부터|쯤|경|께|날|로|으로|도|은|는|엔|하고|이랑|이면|이고|"
+    r"요|이요|예요|이에요|이예요|입니다|인데)+(?![가-힣])"
+)
+# A Hangul day ends its word, or only particles follow (a subject 이 too: 삼월 오일이 좋아요).
+_HANGUL_DAY_END = rf"(?=[^가-힣]|$|{_PARTICLES}|이(?![가-힣]))"
+# 일일, 오일, 삼십일 alone are also words or plain numbers (일일 한도, 엔진 오일, 삼십일 살): they name
+# a day only before a particle, at the end of a clause, or before the weekday they fall on.
+_CLAUSE_END = rf"(?={_PARTICLES}|\s*(?:$|[^\s\w])|\s?(?:\(|[월화수목금토일](?:요일|욜)))"
+
+_MONTH = rf"(?:(?P<m>\d{{1,2}})\s?월|(?P<hm>{_HANGUL_MONTH})월)"
+_DAY = rf"(?:(?P<d>\d{{1,2}})\s?일|(?P<hd>{_HANGUL_DAY})일{_HANGUL_DAY_END})"
+
 Resolver = Callable[[re.Match[str], date], date | None]
 
 
@@ -74,6 +115,28 @@ def _next_occurrence(today: date, month: int, day: int) -> date | None:
     return None
 
 
+def _hangul(numeral: str) -> int:
+    """Value of a Hangul numeral the patterns have already vetted (이십일 → 21, 시 → 10)."""
+    value = _SPOKEN_MONTHS.get(numeral) or numeral_value(numeral)
+    if value is None:
+        raise ValueError(f"not a Hangul numeral: {numeral}")
+    return value
+
+
+def _number(m: re.Match[str], digits: str, hangul: str) -> int:
+    """The number in group ``digits``, or else the Hangul numeral in group ``hangul``."""
+    written = m.groupdict().get(digits)
+    return int(written) if written is not None else _hangul(m[hangul])
+
+
+def _month(m: re.Match[str]) -> int:
+    return _number(m, "m", "hm")
+
+
+def _day(m: re.Match[str]) -> int:
+    return _number(m, "d", "hd")
+
+
 def _add_months(today: date, months: int) -> tuple[int, int]:
     """(year, month) ``months`` after the month of ``today``."""
     index = today.year * 12 + today.month - 1 + months
@@ -81,22 +144,22 @@ def _add_months(today: date, months: int) -> tuple[int, int]:
 
 
 def _iso(m: re.Match[str], today: date) -> date | None:
-    return _safe(int(m["y"]), int(m["m"]), int(m["d"]))
+    return _safe(int(m["y"]), _month(m), _day(m))
 
 
 def _year_rel(m: re.Match[str], today: date) -> date | None:
-    return _safe(today.year + _YEAR_OFFSETS[m["rel"]], int(m["m"]), int(m["d"]))
+    return _safe(today.year + _YEAR_OFFSETS[m["rel"]], _month(m), _day(m))
 
 
 def _month_day(m: re.Match[str], today: date) -> date | None:
-    return _next_occurrence(today, int(m["m"]), int(m["d"]))
+    return _next_occurrence(today, _month(m), _day(m))
 
 
 def _month_rel(m: re.Match[str], today: date) -> date | None:
     year, month = _add_months(today, _MONTH_OFFSETS[m["rel"]])
-    if m["d"] is None:  # 말 / 말일: the last day of that month
+    if m["d"] is None and m["hd"] is None:  # 말 / 말일: the last day of that month
         return date(year, month, calendar.monthrange(year, month)[1])
-    return _safe(year, month, int(m["d"]))
+    return _safe(year, month, _day(m))
 
 
 def _week_rel(m: re.Match[str], today: date) -> date:
@@ -115,11 +178,12 @@ def _day_word(m: re.Match[str], today: date) -> date:
 def _after(m: re.Match[str], today: date) -> date:
     if m["count"] is not None:
         return today + timedelta(days=_COUNT_WORDS[m["count"]])
-    return today + timedelta(days=int(m["n"]) * (7 if m["unit"] == "주" else 1))
+    weeks = m["unit"].startswith("주")  # 2주, 2주일
+    return today + timedelta(days=_number(m, "n", "hn") * (7 if weeks else 1))
 
 
 def _day_only(m: re.Match[str], today: date) -> date | None:
-    day = int(m["d"])
+    day = _day(m)
     this_month = _safe(today.year, today.month, day)
     if this_month is not None and this_month >= today:
         return this_month
@@ -134,7 +198,8 @@ def _alternation(words: dict[str, int]) -> str:
     )
 
 
-_MONTH_REL_WORD = r"(?P<rel>다다음|다음|담|지난|저번|이번|이|금|내)\s?(?:달|월)"
+# Not 이월: that is February.
+_MONTH_REL_WORD = r"(?P<rel>다다음|다음|담|지난|저번|이번|이|금|내)\s?(?:달|(?<!이)월)"
 _PATTERNS: list[tuple[re.Pattern[str], Resolver]] = [
     (
         re.compile(
@@ -144,19 +209,15 @@ _PATTERNS: list[tuple[re.Pattern[str], Resolver]] = [
         _iso,
     ),
     (
-        re.compile(
-            rf"{_NOT_AFTER_DIGIT}(?P<y>\d{{4}})\s?년\s?(?P<m>\d{{1,2}})\s?월\s?(?P<d>\d{{1,2}})\s?일{_CHECK}"
-        ),
+        re.compile(rf"{_NOT_AFTER_DIGIT}(?P<y>\d{{4}})\s?년\s?{_MONTH}\s?{_DAY}{_CHECK}"),
         _iso,
     ),
     (
-        re.compile(
-            rf"(?P<rel>{_alternation(_YEAR_OFFSETS)})\s?(?P<m>\d{{1,2}})\s?월\s?(?P<d>\d{{1,2}})\s?일{_CHECK}"
-        ),
+        re.compile(rf"(?P<rel>{_alternation(_YEAR_OFFSETS)})\s?{_MONTH}\s?{_DAY}{_CHECK}"),
         _year_rel,
     ),
     (
-        re.compile(rf"{_NOT_AFTER_DIGIT}(?P<m>\d{{1,2}})\s?월\s?(?P<d>\d{{1,2}})\s?일{_CHECK}"),
+        re.compile(rf"{_NUMBER_START}{_MONTH}\s?{_DAY}{_CHECK}"),
         _month_day,
     ),
     (
@@ -167,7 +228,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Resolver]] = [
     ),
     (
         re.compile(
-            rf"{_NOT_IN_WORD}{_MONTH_REL_WORD}\s?(?:(?P<d>\d{{1,2}})\s?일|말일|말(?![씀투])|마지막\s?날){_CHECK}"
+            rf"{_NOT_IN_WORD}{_MONTH_REL_WORD}\s?(?:{_DAY}|말일|말(?![씀투])|마지막\s?날){_CHECK}"
         ),
         _month_rel,
     ),
@@ -181,15 +242,27 @@ _PATTERNS: list[tuple[re.Pattern[str], Resolver]] = [
     (re.compile(rf"{_NOT_IN_WORD}(?P<word>{_alternation(_DAY_WORDS)})"), _day_word),
     (
         re.compile(
-            rf"(?:{_NOT_AFTER_DIGIT}(?P<n>\d{{1,3}})\s?(?P<unit>일|주)|"
-            rf"{_NOT_IN_WORD}(?P<count>{_alternation(_COUNT_WORDS)}))\s?(?:후|뒤|있다가)"
+            rf"(?:(?:{_NOT_AFTER_DIGIT}(?P<n>\d{{1,3}})\s?|{_NOT_IN_WORD}(?P<hn>{_HANGUL_DAY}))"
+            rf"(?P<unit>일|주일?)|{_NOT_IN_WORD}(?P<count>{_alternation(_COUNT_WORDS)}))"
+            r"\s?(?:후|뒤|있다가)"
         ),
         _after,
     ),
     (
+        re.compile(rf"{_NOT_AFTER_DIGIT}(?P<d>\d{{1,2}})\s?일{_NOT_DURATION}{_CHECK}"),
+        _day_only,
+    ),
+    # 십오일, 이십일일 are neither ordinary words nor plain numbers: a word boundary is enough.
+    (
         re.compile(
-            rf"{_NOT_AFTER_DIGIT}(?P<d>\d{{1,2}})\s?일(?!\s?(?:후|뒤|전|간|동안|째|이내|내|만에|치)){_CHECK}"
+            rf"{_NOT_IN_WORD}(?P<hd>[이삼]?십[일이삼사오육칠팔구])일"
+            rf"{_HANGUL_DAY_END}{_NOT_DURATION}{_CHECK}"
         ),
+        _day_only,
+    ),
+    # 이십일 (or 21?), 오일 (or oil?), 일일 (or daily?): see _CLAUSE_END.
+    (
+        re.compile(rf"{_NOT_IN_WORD}(?P<hd>[이삼]?십|[일이삼사오육칠팔구])일{_CLAUSE_END}{_CHECK}"),
         _day_only,
     ),
 ]

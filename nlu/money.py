@@ -6,35 +6,14 @@ and the mixed forms people and newspapers write (``3백만원``, ``2백50만``, 
 """
 
 import re
-from decimal import Decimal, InvalidOperation
 
+from nlu.numerals import ATOM, DIGIT_CHARS, GROUPED, HANGUL_DIGITS, UNIT_CHARS, numeral_value
 from nlu.spans import Span, drop_overlaps
 
-_HANGUL_DIGITS = {
-    "영": 0,
-    "공": 0,
-    "일": 1,
-    "이": 2,
-    "삼": 3,
-    "사": 4,
-    "오": 5,
-    "육": 6,
-    "륙": 6,
-    "칠": 7,
-    "팔": 8,
-    "구": 9,
-}
-_SMALL_UNITS = {"십": 10, "백": 100, "천": 1000}
-_BIG_UNITS = {"만": 10**4, "억": 10**8, "조": 10**12}
-_DIGIT_CHARS = "일이삼사오육륙칠팔구"
-_UNIT_CHARS = "십백천만억조"
-
-_ATOM = rf"(?:\d[\d,]*(?:\.\d+)?|[{_DIGIT_CHARS}{_UNIT_CHARS}])"
 # A space may separate sections after a big unit (1억 5천만) or a number from its unit (50 만원).
-_SEP = rf"(?:(?<=[만억조])\s(?=[\d{_DIGIT_CHARS}십백천])|(?<=\d)\s(?=[만억천백]))"
-_CANDIDATE = re.compile(rf"{_ATOM}(?:{_SEP}?{_ATOM})*(?P<won>\s?원)?")
-_ATOMS = re.compile(rf"\d[\d,]*(?:\.\d+)?|[{_DIGIT_CHARS}{_UNIT_CHARS}]")
-_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_SEP = rf"(?:(?<=[만억조])\s(?=[\d{DIGIT_CHARS}십백천])|(?<=\d)\s(?=[만억천백]))"
+_CANDIDATE = re.compile(rf"{ATOM}(?:{_SEP}?{ATOM})*(?P<won>\s?원)?")
+_ATOMS = re.compile(ATOM)
 _HANGUL = re.compile(r"[가-힣]")
 # Prefixes that make a numeral vague (몇백만 원, 수천만 원) rather than an amount.
 _VAGUE_PREFIXES = ("몇", "수")
@@ -52,62 +31,12 @@ _FILLER_RESIDUE = re.compile(rf"(?:{_FILLERS})*")
 _PUNCT_SPACE = re.compile(r"[\s.,!?~^…·ㅎㅋㅠㅜ\"'()]+")
 
 
-def _number(atom: str) -> Decimal | None:
-    """Value of one Arabic number atom; ``None`` if its comma grouping is malformed."""
-    if "," in atom and not _GROUPED.fullmatch(atom):
-        return None
-    try:
-        return Decimal(atom.replace(",", ""))
-    except InvalidOperation:
-        return None
-
-
-def _evaluate(expr: str) -> int | None:
-    """Value of a numeral expression without 원, or ``None`` when it is not well formed."""
-    total = Decimal(0)
-    section = Decimal(0)
-    current: Decimal | None = None
-    last_small = 10**5
-    last_big = 10**13
-    atoms = _ATOMS.findall(expr)
-    if not atoms:
-        return None
-    for atom in atoms:
-        if atom[0].isdigit():
-            if current is not None:
-                return None
-            current = _number(atom)
-            if current is None:
-                return None
-        elif atom in _HANGUL_DIGITS:
-            if current is not None:
-                return None
-            current = Decimal(_HANGUL_DIGITS[atom])
-        elif atom in _SMALL_UNITS:
-            unit = _SMALL_UNITS[atom]
-            if unit >= last_small:
-                return None
-            section += (Decimal(1) if current is None else current) * unit
-            current, last_small = None, unit
-        else:
-            unit = _BIG_UNITS[atom]
-            if unit >= last_big:
-                return None
-            segment = section + (current or 0)
-            total += (segment or Decimal(1)) * unit
-            section, current, last_small, last_big = Decimal(0), None, 10**5, unit
-    value = total + section + (current or 0)
-    if value != value.to_integral_value():
-        return None
-    return int(value)
-
-
 def _trim_particle(expr: str, following: str) -> str:
     """Drop a trailing Hangul digit that is really a particle: 50만이요 → 50만, 3백이에요 → 3백."""
     if (
         len(expr) >= 2
-        and expr[-1] in _HANGUL_DIGITS
-        and expr[-2] in _UNIT_CHARS
+        and expr[-1] in HANGUL_DIGITS
+        and expr[-2] in UNIT_CHARS
         and _HANGUL.match(following[:1] or " ")
     ):
         return expr[:-1]
@@ -118,11 +47,11 @@ def _acceptable(expr: str, has_won: bool, before: str, *, lenient: bool) -> bool
     """Whether a well-formed numeral reads as money rather than as an ordinary word."""
     if before and before[-1] in _VAGUE_PREFIXES:
         return False
-    has_unit = any(ch in _UNIT_CHARS for ch in expr)
+    has_unit = any(ch in UNIT_CHARS for ch in expr)
     if any(ch.isdigit() for ch in expr):
         if before and before[-1] in _CODE_NEIGHBOURS:
             return False
-        return has_won or has_unit or lenient or bool(_GROUPED.fullmatch(expr))
+        return has_won or has_unit or lenient or bool(GROUPED.fullmatch(expr))
     # Hangul only: 사원, 구원 are words, 만원 and 오십만 원 are money.
     if not has_unit:
         return False
@@ -149,7 +78,7 @@ def _scan(text: str, *, lenient: bool) -> list[Span[int]]:
             continue
         # A malformed run (30일오십만원) may still end in a good amount: drop atoms from the left.
         while expr:
-            value = _evaluate(expr)
+            value = numeral_value(expr)
             if value is not None:
                 if _acceptable(expr, has_won, text[:start], lenient=lenient):
                     spans.append(Span(start, end, text[start:end], value))

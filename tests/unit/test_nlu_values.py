@@ -30,6 +30,16 @@ def test_date_wins_over_amount_and_family_over_speaker() -> None:
     ]
 
 
+def test_hangul_numeral_date_next_to_hangul_amount() -> None:
+    text = "이십일에 오십만 원 빌려주세요"
+    found = extract_values(text, NOW)
+    assert [(e["entity"], text[e["start"] : e["end"]], e["value"]) for e in found] == [
+        ("date", "이십일", "2026-12-20"),
+        ("amount", "오십만 원", 500_000),
+    ]
+    assert [e["entity"] for e in extract_values("십일만 원이요", NOW)] == ["amount"]
+
+
 def test_speaker_alone_is_self() -> None:
     assert [e["value"] for e in extract_values("저 결혼해요", NOW)] == ["self"]
 
@@ -37,6 +47,7 @@ def test_speaker_alone_is_self() -> None:
 def test_normalise_by_entity_type() -> None:
     assert normalise("amount", "오십만 원", NOW) == 500_000
     assert normalise("date", "12/20", NOW) == "2026-12-20"
+    assert normalise("date", "십이월 이십일", NOW) == "2026-12-20"
     assert normalise("relation", "장인어른", NOW) == "other"
     assert normalise("place", "만수동", NOW) is None
 
