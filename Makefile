@@ -76,4 +76,4 @@ bench: setup
 	@$(VENV)/bin/python -m bench.latency
 
 clean:
-	rm -rf $(VENV) $(RASA_VENV) models .stamps milchak.db .rasa
+	rm -rf $(VENV) $(RASA_VENV) models .stamps milchak.db milchak-trackers.db .rasa

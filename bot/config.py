@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 15.0
     rasa_model_dir: Path = PROJECT_ROOT / "models"
+    # Rasa's conversation trackers (half-filled forms), next to the app database by default;
+    # a sync SQLAlchemy URL or an async one (the driver is dropped): sqlite or postgresql.
+    rasa_tracker_url: str = "sqlite:///./milchak-trackers.db"
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     secret_key: SecretStr = SecretStr("change-me-in-production")

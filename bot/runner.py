@@ -20,6 +20,7 @@ from bot.rasa_client import RasaClient
 from bot.services import sla
 from bot.services.escalation import run_escalation_worker
 from bot.services.outbox import Send, run_outbox_worker, telegram_sender
+from bot.tracker_store import tracker_store_environment
 from bot.web import create_web_app
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,14 @@ MODEL = PROJECT_ROOT / "models" / "milchak.tar.gz"
 
 
 def rasa_environment(settings: Settings) -> dict[str, str]:
-    """Environment for the Rasa process: our nlu/ importable, telemetry off, action URL."""
+    """Environment for the Rasa process: our nlu/ importable, telemetry off, the action URL and
+    the tracker store that endpoints.yml reads."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["MILCHAK_ACTION_ENDPOINT"] = f"http://127.0.0.1:{settings.web_port}/actions/webhook"
+    env.update(tracker_store_environment(settings.rasa_tracker_url, base_dir=Path.cwd()))
     return env
 
 
@@ -46,6 +49,10 @@ def start_rasa(
         raise SystemExit(
             "Rasa 가상환경이나 학습된 모델이 없습니다. 먼저 `make setup`을 실행하세요."
         )
+    try:
+        env = rasa_environment(settings)
+    except ValueError as error:
+        raise SystemExit(str(error)) from error
     output = open(log_file, "ab") if log_file else subprocess.DEVNULL
     return subprocess.Popen(
         [
@@ -64,7 +71,7 @@ def start_rasa(
             str(PROJECT_ROOT / "credentials.yml"),
         ],
         cwd=PROJECT_ROOT,
-        env=rasa_environment(settings),
+        env=env,
         stdout=output,
         stderr=subprocess.STDOUT,
         start_new_session=True,

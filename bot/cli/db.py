@@ -1,12 +1,14 @@
 """``milchak db``: schema migrations."""
 
 import asyncio
+from pathlib import Path
 
 import click
 
 from bot.config import get_settings
 from bot.db import create_engine_and_sessions
-from bot.db.migrate import upgrade
+from bot.db.migrate import current_revision, upgrade
+from bot.tracker_store import clear_trackers, tracker_database
 
 
 @click.group()
@@ -17,14 +19,28 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION."""
+    """Apply migrations up to REVISION; a new database also starts Rasa's memory afresh."""
+    settings = get_settings()
+    try:
+        tracker_database(settings.rasa_tracker_url, base_dir=Path.cwd())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
 
-    async def _main() -> None:
-        engine, _ = create_engine_and_sessions(get_settings().database_url)
+    async def _main() -> int:
+        engine, _ = create_engine_and_sessions(settings.database_url)
         try:
+            cleared = 0
+            if await current_revision(engine) is None:
+                # Rasa keys conversations by policyholder id (ph<id>); in a new database those
+                # ids belong to other people, so old half-filled forms must not reach them.
+                # Cleared first, so that if clearing fails the database is still new next time.
+                cleared = await clear_trackers(settings.rasa_tracker_url, base_dir=Path.cwd())
             await upgrade(engine, revision)
+            return cleared
         finally:
             await engine.dispose()
 
-    asyncio.run(_main())
+    cleared = asyncio.run(_main())
     click.echo(f"데이터베이스를 최신 스키마({revision})로 맞췄습니다.")
+    if cleared:
+        click.echo(f"새 데이터베이스라서 이전 Rasa 대화 기록(이벤트 {cleared:,}건)을 지웠습니다.")

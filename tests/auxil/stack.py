@@ -35,9 +35,25 @@ def free_port() -> int:
 @dataclass
 class RasaServer:
     url: str
+    port: int
     web_port: int  # where Rasa expects the app's action endpoint
+    settings: Settings
     process: subprocess.Popen[bytes]
     log_file: Path
+    tracker_db: Path  # Rasa's conversations, in the test's temporary directory
+
+    async def wait_until_ready(self) -> None:
+        client = RasaClient(self.url)
+        try:
+            await wait_for_rasa(client, self.process)
+        finally:
+            await client.close()
+
+    async def restart(self) -> None:
+        """Stop Rasa and start it again on the same port with the same tracker database."""
+        stop_process(self.process)
+        self.process = start_rasa(self.settings, port=self.port, log_file=self.log_file)
+        await self.wait_until_ready()
 
 
 @asynccontextmanager
@@ -45,16 +61,23 @@ async def rasa_server(tmp: Path) -> AsyncIterator[RasaServer]:
     """Start `rasa run` on the trained model; the app must later serve actions on web_port."""
     assert MODEL.exists(), f"{MODEL} is missing: `make test` trains it before the suite"
     port, web_port = free_port(), free_port()
+    tracker_db = tmp / "rasa-trackers.db"
+    settings = Settings(web_port=web_port, rasa_tracker_url=f"sqlite:///{tracker_db}")
     log_file = tmp / "rasa.log"
-    settings = Settings(web_port=web_port)
-    process = start_rasa(settings, port=port, log_file=log_file)
-    client = RasaClient(f"http://127.0.0.1:{port}")
+    server = RasaServer(
+        f"http://127.0.0.1:{port}",
+        port,
+        web_port,
+        settings,
+        start_rasa(settings, port=port, log_file=log_file),
+        log_file,
+        tracker_db,
+    )
     try:
-        await wait_for_rasa(client, process)
-        yield RasaServer(f"http://127.0.0.1:{port}", web_port, process, log_file)
+        await server.wait_until_ready()
+        yield server
     finally:
-        await client.close()
-        stop_process(process)
+        stop_process(server.process)
 
 
 async def seeded_database(path: Path) -> tuple[str, async_sessionmaker[AsyncSession]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,6 +64,12 @@ class HolderPool:
             holder = next(h for h in self._free if h.name not in RESERVED_NAMES)
         else:
             holder = next(h for h in self._free if h.name == name)
+        self._free.remove(holder)
+        return holder
+
+    def take_from(self, ids: Collection[int]) -> Holder:
+        """The first free holder whose id is in ``ids``."""
+        holder = next(h for h in self._free if h.id in ids)
         self._free.remove(holder)
         return holder
 
