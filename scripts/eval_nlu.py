@@ -148,6 +148,26 @@ def print_rasa_report(out: Path, title: str) -> None:
         print(f"{title}: {path.stem} entity micro-F1 {micro:.3f} ({types})")
 
 
+CONFIDENCE_BINS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
+
+
+def calibration(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """How far the intent confidence can be trusted: accuracy per confidence band, fallbacks."""
+    answered = [r for r in rows if r["intent"]["name"] != "nlu_fallback"]
+    bands = []
+    for low, high in CONFIDENCE_BINS:
+        part = [r for r in answered if low <= r["intent"]["confidence"] < high]
+        right = sum(r["intent"]["name"] == r["gold"]["intent"] for r in part)
+        bands.append({"from": low, "to": min(high, 1.0), "count": len(part), "correct": right})
+    wrong = [r for r in answered if r["intent"]["name"] != r["gold"]["intent"]]
+    return {
+        "fallback": len(rows) - len(answered),
+        "wrong": len(wrong),
+        "wrong_at_0_9_or_more": sum(r["intent"]["confidence"] >= 0.9 for r in wrong),
+        "bands": bands,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Evaluate; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -166,13 +186,21 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = parse_gold(args.model, args.heldout, args.now)
     intents, entities = intent_scores(rows), entity_scores(rows)
-    (args.reports / "nlu_heldout.json").write_text(
-        json.dumps({"intents": intents, "entities": entities}, ensure_ascii=False, indent=2)
-    )
     print(f"held-out examples: {len(rows)}  (model {args.model}, now {args.now})")
     print(f"intent macro-F1: {intents['macro_f1']:.3f}   accuracy: {intents['accuracy']:.3f}")
     for name, s in intents["per_intent"].items():
         print(f"  {name:<17} F1 {s['f1']:.3f}  P {s['precision']:.3f}  R {s['recall']:.3f}")
+    calibrated = calibration(rows)
+    intents["calibration"] = calibrated
+    print(
+        f"confidence: {calibrated['fallback']} sent to nlu_fallback, {calibrated['wrong']} wrong "
+        f"answers, {calibrated['wrong_at_0_9_or_more']} of them at confidence ≥ 0.9"
+    )
+    for band in calibrated["bands"]:
+        share = band["correct"] / band["count"] if band["count"] else 0.0
+        print(
+            f"  {band['from']:.1f}–{band['to']:.1f}: {band['count']:>3} answered, {share:.0%} right"
+        )
     print("confused pairs (gold → predicted):")
     for c in intents["confused"] or [{"gold": "-", "predicted": "-", "count": 0}]:
         print(f"  {c['gold']} → {c['predicted']}: {c['count']}")
@@ -187,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for miss in entities["value_misses"]:
         print(f"  miss: {miss['text']!r} gold {miss['gold']} got {miss['predicted']}")
+    (args.reports / "nlu_heldout.json").write_text(
+        json.dumps({"intents": intents, "entities": entities}, ensure_ascii=False, indent=2)
+    )
 
     if args.rasa_test:
         out = args.reports / "heldout"
