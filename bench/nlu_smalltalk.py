@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HARMLESS = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny", None}
 FILES = [
-    ROOT / "bench" / f"{name}.txt" for name in ("smalltalk", "smalltalk_extra", "smalltalk_fresh", "smalltalk_blind")
+    ROOT / "bench" / f"{name}.txt"
+    for name in ("smalltalk", "smalltalk_extra", "smalltalk_fresh", "smalltalk_blind")
 ]
 
 
