@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     sla_default_hours: float = 48.0
     business_hours_start: int = 9
     business_hours_end: int = 18
+    # Last week's department digest goes to each head from this time on (Seoul), weekday 0 =
+    # Monday; a process that was down then catches up until the week is over.
+    weekly_digest_weekday: int = 0
+    weekly_digest_hour: int = 8
+    weekly_digest_interval: float = 300.0
     # Send the admin session cookie over HTTPS only (set true behind TLS in production).
     admin_cookie_secure: bool = False
 

@@ -20,6 +20,7 @@ from bot.rasa_client import RasaClient
 from bot.services import sla
 from bot.services.escalation import run_escalation_worker
 from bot.services.outbox import Send, run_outbox_worker, telegram_sender
+from bot.services.weekly_digest import Schedule, run_weekly_digest_worker
 from bot.tracker_store import tracker_store_environment
 from bot.web import create_web_app
 
@@ -129,13 +130,21 @@ def web_server(sessions: async_sessionmaker[AsyncSession], settings: Settings) -
 async def background_workers(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, send: Send, stop: asyncio.Event
 ) -> list[asyncio.Task[None]]:
-    """Outbox delivery and SLA escalation, each an independent loop over the database."""
+    """Outbox delivery, SLA escalation and weekly digests: independent loops over the database."""
     return [
         asyncio.create_task(
             run_outbox_worker(sessions, send, interval=settings.outbox_interval, stop=stop)
         ),
         asyncio.create_task(
             run_escalation_worker(sessions, interval=settings.escalation_interval, stop=stop)
+        ),
+        asyncio.create_task(
+            run_weekly_digest_worker(
+                sessions,
+                schedule=Schedule.from_settings(settings),
+                interval=settings.weekly_digest_interval,
+                stop=stop,
+            )
         ),
     ]
 

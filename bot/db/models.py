@@ -248,6 +248,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_chat_message", "chat_id", "telegram_message_id"),
+        Index("ux_outbox_dedupe_key", "dedupe_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -258,6 +259,9 @@ class OutboxMessage(Base):
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     policyholder_id: Mapped[int | None] = mapped_column(ForeignKey("policyholders.id"))
     purpose: Mapped[str] = mapped_column(String(30), default="alert")
+    # Set for messages that must be queued at most once ever (the weekly digest per department
+    # and week); the unique index makes a second enqueue fail, in any process.
+    dedupe_key: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = _now_column()

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import (
     Bot,
@@ -69,6 +70,31 @@ async def enqueue(
     session.add(message)
     await session.flush()
     return message
+
+
+async def enqueue_once(
+    session: AsyncSession, *, dedupe_key: str, **fields: Any
+) -> OutboxMessage | None:
+    """Queue a message unless one with ``dedupe_key`` was ever queued; None when it was.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on the unique index decides between concurrent callers:
+    on PostgreSQL the second insert waits for the first transaction and then does nothing. No
+    savepoint: on SQLite one would commit the caller's transaction early (pysqlite starts a
+    transaction only at the first write, so the savepoint would be the outermost one).
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    message_id = await session.scalar(
+        insert(OutboxMessage)
+        .values(dedupe_key=dedupe_key, next_attempt_at=clock.now(), **fields)
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
+        .returning(OutboxMessage.id)
+    )
+    return None if message_id is None else await session.get(OutboxMessage, message_id)
+
+
+async def queued_with_key(session: AsyncSession, dedupe_key: str) -> OutboxMessage | None:
+    """The message queued under ``dedupe_key``, if any."""
+    return await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
 
 
 def backoff(attempts: int) -> timedelta:

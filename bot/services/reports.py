@@ -9,6 +9,7 @@ Weeks are ISO weeks in Seoul time (Monday 00:00 to the next Monday 00:00). Defin
   side (an employee reply, a visit, a call: sender ``employee``), as a share of all assigned;
   "month" runs from the first day of the month of the week's Sunday to the end of the week;
 * requests by kind — requests created in the week, attributed to the assigned employee;
+* still open — of those, the ones not yet resolved or cancelled when the report is made;
 * median time to acknowledge / resolve — over requests acknowledged / resolved in the week;
 * SLA breaches — requests whose deadline fell in the week and that were acknowledged late or not
   at all (deadlines are for acknowledgement, see the escalation job);
@@ -128,6 +129,7 @@ class Figures:
     contacted_week: int = 0
     contacted_month: int = 0
     requests_by_kind: dict[str, int] = field(default_factory=dict)
+    still_open: int = 0
     median_acknowledge: timedelta | None = None
     median_resolve: timedelta | None = None
     sla_breaches: int = 0
@@ -217,6 +219,7 @@ def _figures_from_requests(
         assert created is not None
         if _in(created, week.start, week.end):
             kinds[request.kind] += 1
+            figures.still_open += int(request.status in _OPEN)
         if acknowledged is not None and _in(acknowledged, week.start, week.end):
             acknowledge.append(acknowledged - created)
         if resolved is not None and _in(resolved, week.start, week.end):

@@ -62,6 +62,8 @@ async def test_weekly_figures(sessions: async_sessionmaker[AsyncSession]) -> Non
         3,
     )
     assert f.requests == 4 and f.sla_breaches == 2
+    assert f.still_open == 2  # the acknowledged complaint and the wish; two were resolved
+    assert (kim.figures.still_open, park.figures.still_open) == (1, 1)
     assert f.median_acknowledge == timedelta(hours=2)  # of 1 h, 27 h, 2 h
     assert f.rating_average == 4.0
     assert planning.top_complaints == [("보험금 지급", 2)]
@@ -72,6 +74,7 @@ async def test_weekly_figures(sessions: async_sessionmaker[AsyncSession]) -> Non
         chief.name == "최지은" and chief.figures.assigned == 0 and chief.figures.share_week is None
     )
     assert (jung.figures.contacts, jung.figures.reached) == (2, 1)
+    assert support.figures.still_open == 1
     assert support.top_complaints == [("직원 응대", 1)]
     assert data.departments["영업지원부"] == support.department_id
 
