@@ -1,9 +1,9 @@
 """The contact ledger: every message between the company and a policyholder is one row."""
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.inserts import insert_unless_conflict
 from bot.db.models import Contact
 from bot.services.masking import mask_personal_numbers
 
@@ -57,8 +57,10 @@ async def record_inbound_once(session: AsyncSession, **fields: object) -> Contac
         )
         if seen is not None:
             return None
-    try:
-        async with session.begin_nested():
-            return await record_contact(session, direction="in", **fields)  # type: ignore[arg-type]
-    except IntegrityError:  # a concurrent worker stored the same update first
-        return None
+    # The unique update id decides between concurrent workers (no savepoint: see bot.db.inserts).
+    values = {**fields, "direction": "in"}
+    values["text"] = mask_personal_numbers(str(fields["text"]))
+    contact_id = await insert_unless_conflict(
+        session, Contact, Contact.telegram_update_id, **values
+    )
+    return None if contact_id is None else await session.get(Contact, contact_id)

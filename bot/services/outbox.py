@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import (
     Bot,
@@ -30,6 +29,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import clock
 from bot.db.engine import session_scope
+from bot.db.inserts import insert_unless_conflict
 from bot.db.models import Employee, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -77,17 +77,15 @@ async def enqueue_once(
 ) -> OutboxMessage | None:
     """Queue a message unless one with ``dedupe_key`` was ever queued; None when it was.
 
-    ``INSERT … ON CONFLICT DO NOTHING`` on the unique index decides between concurrent callers:
-    on PostgreSQL the second insert waits for the first transaction and then does nothing. No
-    savepoint: on SQLite one would commit the caller's transaction early (pysqlite starts a
-    transaction only at the first write, so the savepoint would be the outermost one).
+    On PostgreSQL a concurrent second insert waits for the first transaction, then does nothing.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    message_id = await session.scalar(
-        insert(OutboxMessage)
-        .values(dedupe_key=dedupe_key, next_attempt_at=clock.now(), **fields)
-        .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
-        .returning(OutboxMessage.id)
+    message_id = await insert_unless_conflict(
+        session,
+        OutboxMessage,
+        OutboxMessage.dedupe_key,
+        dedupe_key=dedupe_key,
+        next_attempt_at=clock.now(),
+        **fields,
     )
     return None if message_id is None else await session.get(OutboxMessage, message_id)
 

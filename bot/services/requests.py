@@ -4,11 +4,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.clock import SEOUL
+from bot.db.inserts import insert_unless_conflict
 from bot.db.models import Policyholder, Request, RequestEvent, RequestKind
 from bot.services.alerts import alert_buttons, alert_text
 from bot.services.outbox import enqueue
@@ -44,7 +44,11 @@ async def open_request(
         session, policyholder=policyholder, today=now.astimezone(SEOUL).date()
     )
     for _attempt in range(5):
-        request = Request(
+        # Two workers may pick the same next number; the loser takes the one after.
+        request_id = await insert_unless_conflict(
+            session,
+            Request,
+            Request.reference,
             reference=await _next_reference(session, now),
             kind=kind,
             urgent=kind == RequestKind.FUNERAL,
@@ -57,15 +61,11 @@ async def open_request(
             updated_at=now,
             due_at=due_at(kind, now),
         )
-        try:
-            async with session.begin_nested():
-                session.add(request)
-                await session.flush()
+        if request_id is not None:
             break
-        except IntegrityError:
-            continue
     else:
         raise RuntimeError("could not allocate a request reference")
+    request = await session.get_one(Request, request_id)
 
     note = f"배정: {route.employee.display_name} ({route.reason})" if route else "배정할 직원 없음"
     session.add(

@@ -3,12 +3,12 @@
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
 from bot.db import session_scope
-from bot.db.models import Employee, OutboxMessage, Policyholder, RequestEvent
+from bot.db.models import Employee, OutboxMessage, Policyholder, Request, RequestEvent
 from bot.services.requests import open_request
 from bot.services.seed import seed_demo
 
@@ -80,3 +80,19 @@ async def test_unlinked_owner_routes_to_deputy_then_head(
             select(OutboxMessage).where(OutboxMessage.request_id == unreachable.id)
         )
         assert queued is None
+
+
+async def test_a_failed_transaction_leaves_neither_request_nor_alert(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The request, its event and its alert commit together or not at all (also on SQLite)."""
+    async with session_scope(sessions) as session:
+        await seed_demo(session, today=TODAY)
+    with pytest.raises(RuntimeError, match="crash"):
+        async with session_scope(sessions) as session:
+            await open_request(session, policyholder=await _lee(session), kind="loan", summary="x")
+            raise RuntimeError("crash after the request was opened")
+    async with session_scope(sessions) as session:
+        assert await session.scalar(select(func.count()).select_from(Request)) == 0
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
