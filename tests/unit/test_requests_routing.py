@@ -95,4 +95,3 @@ async def test_a_failed_transaction_leaves_neither_request_nor_alert(
     async with session_scope(sessions) as session:
         assert await session.scalar(select(func.count()).select_from(Request)) == 0
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
-
