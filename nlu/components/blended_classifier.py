@@ -14,9 +14,10 @@ from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack, vstack
 
 from nlu.blending import blend, distribution
 
@@ -33,6 +34,19 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
             "max_iter": 500,
             "diet_weight": 0.5,
         }
+
+    def _create_X(self, messages: list[Message]) -> csr_matrix:
+        """The messages' sparse sentence features as one matrix, in Rasa's featurizer order.
+
+        Same matrix as the base class, which combines and stacks per message (a third of the
+        parse time); this stacks each featurizer's block once per batch.
+        """
+        blocks = [_sentence_blocks(message) for message in messages]
+        widths = {len(b) if b is not None else -1 for b in blocks}
+        if len(widths) != 1 or widths == {-1}:
+            return super()._create_X(messages)  # dense or uneven features: the general way
+        columns = zip(*[b for b in blocks if b is not None], strict=True)
+        return hstack([vstack(column) for column in columns]).tocsr()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Leave the training examples' gold intents alone (the base class overwrites them)."""
@@ -57,3 +71,15 @@ class BlendedIntentClassifier(LogisticRegressionClassifier):
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking[:limit] if limit > 0 else ranking, True)
         return messages
+
+
+def _sentence_blocks(message: Message) -> list[Any] | None:
+    """Each featurizer's sparse sentence features of the text; None if any are dense."""
+    blocks = []
+    for features in message.features:
+        if features.attribute != TEXT or features.type != FEATURE_TYPE_SENTENCE:
+            continue
+        if not features.is_sparse():
+            return None
+        blocks.append(features.features)
+    return blocks
