@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     telegram_poll_interval: float = 0.0
+    # Updates handled at once across chats; one chat's updates always run one after another.
+    telegram_concurrency: int = 8
     telegram_bot_username: str = "milchak_bot"  # for employee invite links
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 15.0

@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.rasa_client import RasaClient
 from bot.telegram import employee, policyholder
 from bot.telegram.context import SERVICES_KEY, BotServices
+from bot.telegram.ordering import ChatOrderedUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ def build_application(
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
+        # Chats no longer wait for each other (Rasa takes up to ~0.6 s a message); within a
+        # chat, updates still run one at a time in arrival order.
+        .concurrent_updates(ChatOrderedUpdateProcessor(settings.telegram_concurrency))
         .build()
     )
     application.bot_data[SERVICES_KEY] = BotServices(

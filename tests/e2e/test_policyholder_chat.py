@@ -1,5 +1,7 @@
 """Korean conversations end to end: fake Telegram → the app → the real Rasa model → the database."""
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
@@ -298,3 +300,47 @@ async def test_rasa_down_still_reaches_a_person(world: SessionWorld, holders: Ho
             select(func.count()).where(OutboxMessage.request_id == request.id)
         )
         assert queued >= 1
+
+
+async def test_two_policyholders_at_once_each_in_order(
+    world: SessionWorld, holders: HolderPool
+) -> None:
+    telegram = world.stack.telegram
+    first, second = Customer(telegram, holders.take()), Customer(telegram, holders.take())
+    await asyncio.gather(first.verify(), second.verify())
+    said = {
+        first: ["대출 신청할래요", "취소할게요"],  # the cancel only makes sense after the form
+        second: ["내 보험 뭐 있는지 알려주세요", "고마워요"],
+    }
+    before = {c: len(telegram.sent(c.user_id)) for c in said}
+    # All four queued on the Bot API at once, interleaved: one getUpdates batch.
+    for first_text, second_text in zip(said[first], said[second], strict=True):
+        telegram.push_text(first.user_id, first_text)
+        telegram.push_text(second.user_id, second_text)
+
+    done = {first: "취소했어요", second: "천만에요"}
+    await asyncio.gather(
+        *(
+            telegram.wait_for_message(c.user_id, lambda m, t=t: t in m.text, timeout=60)
+            for c, t in done.items()
+        )
+    )
+    replies = {c: texts_of(await c._settle(before[c])) for c in said}
+    assert "진행 중인 신청은 없어요" not in replies[first]
+    assert replies[first].index("대출") < replies[first].index("취소했어요")
+    assert replies[second].index("다음 납입일") < replies[second].index("천만에요")
+
+    async with session_scope(world.stack.sessions) as session:
+        for customer, texts_said in said.items():
+            assert customer.holder is not None
+            ledger = list(
+                await session.scalars(
+                    select(Contact)
+                    .where(Contact.policyholder_id == customer.holder.id)
+                    .order_by(Contact.id)
+                )
+            )
+            inbound = [c for c in ledger if c.direction == "in"]
+            assert [c.text for c in inbound] == texts_said
+            assert all(c.intent for c in inbound)
+            assert sum(c.direction == "out" for c in ledger) >= len(inbound) + 1
