@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
@@ -162,6 +162,29 @@ async def _require(session: AsyncSession, employee: Employee, request: Request) 
         )
 
 
+async def _move(
+    session: AsyncSession,
+    request: Request,
+    allowed: tuple[str, ...],
+    to: str,
+    now: datetime,
+) -> bool:
+    """Set ``request.status`` to ``to`` only if the stored status is still one of ``allowed``.
+
+    A compare-and-set in the database, not a check of the loaded object: two employees pressing
+    접수 or 완료 at the same moment (updates run concurrently) must not both succeed. The loser's
+    ``request`` is refreshed so the caller sees the status that won.
+    """
+    moved = await session.execute(
+        update(Request)
+        .where(Request.id == request.id, Request.status.in_(allowed))
+        .values(status=to, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(request)
+    return bool(moved.rowcount)  # type: ignore[attr-defined]
+
+
 def _event(
     session: AsyncSession, request: Request, action: str, employee: Employee | None, note: str = ""
 ) -> None:
@@ -225,12 +248,11 @@ async def notify_policyholder(
 async def acknowledge(session: AsyncSession, *, request: Request, employee: Employee) -> bool:
     """접수: the employee takes the request. Returns False when it was already acknowledged."""
     await _require(session, employee, request)
-    if request.status not in (RequestStatus.NEW,):
+    now = clock.now()
+    if not await _move(session, request, (RequestStatus.NEW,), RequestStatus.ACKNOWLEDGED, now):
         if request.status in (RequestStatus.RESOLVED, RequestStatus.CANCELLED):
             raise WorkspaceError("이미 종료된 요청입니다.")
         return False
-    now = clock.now()
-    request.status = RequestStatus.ACKNOWLEDGED
     request.acknowledged_at = now
     request.employee_id = employee.id
     request.updated_at = now
@@ -251,14 +273,16 @@ async def resolve(
 ) -> bool:
     """완료: close the request, end any relay, ask the policyholder for a rating."""
     await _require(session, employee, request)
-    if request.status == RequestStatus.RESOLVED:
-        return False
-    if request.status == RequestStatus.CANCELLED:
-        raise WorkspaceError("취소된 요청입니다.")
     now = clock.now()
+    open_statuses = tuple(
+        sorted(set(RequestStatus) - {RequestStatus.RESOLVED, RequestStatus.CANCELLED})
+    )
+    if not await _move(session, request, open_statuses, RequestStatus.RESOLVED, now):
+        if request.status == RequestStatus.CANCELLED:
+            raise WorkspaceError("취소된 요청입니다.")
+        return False
     if request.acknowledged_at is None:
         request.acknowledged_at = now
-    request.status = RequestStatus.RESOLVED
     request.resolved_at = now
     request.updated_at = now
     request.employee_id = employee.id

@@ -84,6 +84,41 @@ async def test_acknowledge_records_who_and_tells_the_policyholder(
     assert notice.chat_id == PH_CHAT and notice.purpose == "ack_notice"
 
 
+async def test_two_employees_pressing_at_once_act_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Owner and head both loaded the new request; only the first 접수 and 완료 count."""
+    org = await build_org(sessions)
+    request = await new_request(sessions, org)
+    async with sessions() as owner_session, sessions() as head_session:
+        owner_req, owner = await _load(owner_session, org, request.id, org.owner_id)
+        head_req, head = await _load(head_session, org, request.id, org.head_id)
+        assert owner_req.status == head_req.status == "new"  # both saw it open
+        assert await workspace.acknowledge(owner_session, request=owner_req, employee=owner)
+        await owner_session.commit()
+        assert not await workspace.acknowledge(head_session, request=head_req, employee=head)
+        assert head_req.status == "acknowledged"  # the loser sees who won
+        await head_session.commit()
+    async with sessions() as owner_session, sessions() as head_session:
+        owner_req, owner = await _load(owner_session, org, request.id, org.owner_id)
+        head_req, head = await _load(head_session, org, request.id, org.head_id)
+        assert await workspace.resolve(head_session, request=head_req, employee=head)
+        await head_session.commit()
+        assert not await workspace.resolve(owner_session, request=owner_req, employee=owner)
+        await owner_session.commit()
+    async with sessions() as session:
+        actions = list(
+            await session.scalars(
+                select(RequestEvent.action)
+                .where(RequestEvent.request_id == request.id)
+                .order_by(RequestEvent.id)
+            )
+        )
+        assert actions.count("acknowledged") == 1 and actions.count("resolved") == 1
+    notices = [m.purpose for m in await _outbox(sessions) if m.chat_id == PH_CHAT]
+    assert notices.count("ack_notice") == 1 and notices.count("resolved_notice") == 1
+
+
 async def test_stranger_cannot_act(sessions: async_sessionmaker[AsyncSession]) -> None:
     org = await build_org(sessions)
     request = await new_request(sessions, org)
