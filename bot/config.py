@@ -1,10 +1,12 @@
 """Settings read from the environment (prefix ``MILCHAK_``) and an optional ``.env`` file."""
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +42,10 @@ class Settings(BaseSettings):
     sla_default_hours: float = 48.0
     business_hours_start: int = 9
     business_hours_end: int = 18
+    # Days the loan desk is closed besides weekends and the public holidays in
+    # bot/services/holidays.py: company days off, newly announced holidays. Comma-separated
+    # ISO dates, e.g. MILCHAK_EXTRA_HOLIDAYS=2026-12-31,2027-01-02.
+    extra_holidays: Annotated[tuple[date, ...], NoDecode] = ()
     # Last week's department digest goes to each head from this time on (Seoul), weekday 0 =
     # Monday; a process that was down then catches up until the week is over.
     weekly_digest_weekday: int = 0
@@ -47,6 +53,13 @@ class Settings(BaseSettings):
     weekly_digest_interval: float = 300.0
     # Send the admin session cookie over HTTPS only (set true behind TLS in production).
     admin_cookie_secure: bool = False
+
+    @field_validator("extra_holidays", mode="before")
+    @classmethod
+    def _split_dates(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
 
 @lru_cache

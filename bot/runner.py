@@ -14,10 +14,12 @@ from pathlib import Path
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
+from bot.clock import SEOUL
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine_and_sessions
 from bot.rasa_client import RasaClient
-from bot.services import sla
+from bot.services import holidays, sla
 from bot.services.escalation import run_escalation_worker
 from bot.services.outbox import Send, run_outbox_worker, telegram_sender
 from bot.services.weekly_digest import Schedule, run_weekly_digest_worker
@@ -157,6 +159,7 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
         loop.add_signal_handler(sig, stop.set)
     chat = settings.telegram_token is None if chat is None else chat
     sla.configure(sla.Deadlines.from_settings(settings))
+    holidays.warn_if_uncovered(clock.now().astimezone(SEOUL).date())
     engine, sessions = create_engine_and_sessions(settings.database_url)
     rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
     server = web_server(sessions, settings)

@@ -1,18 +1,21 @@
 """Service-level deadlines: how long a request may wait for an employee to acknowledge it.
 
-Funeral requests are urgent at any hour; loans count business hours only (weekdays, 09–18 in
-Seoul) because the loan desk works office hours; everything else counts wall-clock hours. The
-numbers come from settings (``MILCHAK_SLA_*``); ``Deadlines()`` holds the defaults.
+Funeral requests are urgent at any hour; loans count business hours only (09–18 in Seoul on
+working days: not a weekend, a public holiday from :mod:`bot.services.holidays` or a day in
+``MILCHAK_EXTRA_HOLIDAYS``) because the loan desk works office hours; everything else counts
+wall-clock hours, holidays included. The numbers come from settings (``MILCHAK_SLA_*``);
+``Deadlines()`` holds the defaults.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.clock import SEOUL
 from bot.config import Settings
 from bot.db.models import RequestKind
+from bot.services.holidays import closed_days
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,8 @@ class Deadlines:
     default_hours: float = 48.0
     business_day_start: time = time(9, 0)
     business_day_end: time = time(18, 0)
+    # Weekdays on which the business-hours clock stands still, like a weekend.
+    holidays: frozenset[date] = closed_days()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Deadlines:
@@ -36,7 +41,12 @@ class Deadlines:
             default_hours=settings.sla_default_hours,
             business_day_start=time(settings.business_hours_start),
             business_day_end=time(settings.business_hours_end),
+            holidays=closed_days(settings.extra_holidays),
         )
+
+    def is_business_day(self, day: date) -> bool:
+        """``day`` is a working day in Seoul: Monday to Friday and not a holiday."""
+        return day.weekday() < 5 and day not in self.holidays
 
     def describe(self, kind: str) -> str:
         """Korean wording of the deadline for ``kind`` (used in escalation reasons)."""
@@ -76,34 +86,32 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def add_business_hours(start: datetime, hours: float, deadlines: Deadlines) -> datetime:
-    """``start`` plus ``hours`` of Seoul office time (Mon–Fri, business_day_start–end).
+    """``start`` plus ``hours`` of Seoul office time (business_day_start–end on business days).
 
-    Public holidays are not modelled; a request filed at night or on a weekend starts
-    counting at the next opening.
+    A request filed at night, on a weekend or on a holiday starts counting at the next opening.
     """
     remaining = timedelta(hours=hours)
     cursor = as_utc(start).astimezone(SEOUL)
     while True:
-        if cursor.weekday() >= 5:
-            next_day = cursor.date() + timedelta(days=7 - cursor.weekday())
-            cursor = datetime.combine(next_day, deadlines.business_day_start, SEOUL)
+        if not deadlines.is_business_day(cursor.date()):
+            cursor = _opening(cursor.date() + timedelta(days=1), deadlines)
             continue
         opens = datetime.combine(cursor.date(), deadlines.business_day_start, SEOUL)
         closes = datetime.combine(cursor.date(), deadlines.business_day_end, SEOUL)
         if cursor < opens:
             cursor = opens
         if cursor >= closes:
-            cursor = datetime.combine(
-                cursor.date() + timedelta(days=1), deadlines.business_day_start, SEOUL
-            )
+            cursor = _opening(cursor.date() + timedelta(days=1), deadlines)
             continue
         available = closes - cursor
         if remaining <= available:
             return (cursor + remaining).astimezone(UTC)
         remaining -= available
-        cursor = datetime.combine(
-            cursor.date() + timedelta(days=1), deadlines.business_day_start, SEOUL
-        )
+        cursor = _opening(cursor.date() + timedelta(days=1), deadlines)
+
+
+def _opening(day: date, deadlines: Deadlines) -> datetime:
+    return datetime.combine(day, deadlines.business_day_start, SEOUL)
 
 
 def due_at(kind: str, created_at: datetime, deadlines: Deadlines | None = None) -> datetime:
