@@ -130,25 +130,29 @@ def web_server(sessions: async_sessionmaker[AsyncSession], settings: Settings) -
 
 
 async def background_workers(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, send: Send, stop: asyncio.Event
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    send: Send,
+    stop: asyncio.Event,
+    *,
+    digests: bool = True,
 ) -> list[asyncio.Task[None]]:
     """Outbox delivery, SLA escalation and weekly digests: independent loops over the database."""
-    return [
+    workers = [
         asyncio.create_task(
             run_outbox_worker(sessions, send, interval=settings.outbox_interval, stop=stop)
         ),
         asyncio.create_task(
             run_escalation_worker(sessions, interval=settings.escalation_interval, stop=stop)
         ),
-        asyncio.create_task(
-            run_weekly_digest_worker(
-                sessions,
-                schedule=Schedule.from_settings(settings),
-                interval=settings.weekly_digest_interval,
-                stop=stop,
-            )
-        ),
     ]
+    if digests:
+        schedule = Schedule.from_settings(settings)
+        digest = run_weekly_digest_worker(
+            sessions, schedule=schedule, interval=settings.weekly_digest_interval, stop=stop
+        )
+        workers.append(asyncio.create_task(digest))
+    return workers
 
 
 async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None = None) -> None:
@@ -174,7 +178,11 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
         if chat:
             from bot.terminal_chat import console_sender, run_chat
 
-            workers = await background_workers(sessions, settings, console_sender, stop)
+            # Department heads' digests are for Telegram; the demo chat would print them all and
+            # mark them sent. They go out (catching up) once the bot runs on Telegram.
+            workers = await background_workers(
+                sessions, settings, console_sender, stop, digests=False
+            )
             await run_chat(sessions, rasa, stop)
         else:
             from bot.telegram.app import build_application
