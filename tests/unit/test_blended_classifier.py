@@ -4,13 +4,11 @@ Needs the trained model and the Rasa virtualenv, like ``test_nlu_parse``.
 """
 
 import json
-import os
-import subprocess
 
 import pytest
 
-from bot.runner import MODEL
-from tests.unit.test_nlu_parse import LINES, RASA_PYTHON, ROOT
+from tests.auxil.rasa_python import run_with_model
+from tests.unit.test_nlu_parse import LINES
 
 SCRIPT = """
 import json, sys
@@ -40,22 +38,7 @@ print(json.dumps(seen))
 
 @pytest.mark.e2e
 def test_stacked_features_equal_rasas_per_message_features() -> None:
-    if not RASA_PYTHON.exists() or not MODEL.exists():
-        pytest.fail(f"needs {RASA_PYTHON} and {MODEL}: run `make train` first")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    env["PYTHONWARNINGS"] = "ignore"
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", SCRIPT, str(MODEL)],
-        input=json.dumps(LINES, ensure_ascii=False),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = run_with_model(SCRIPT, json.dumps(LINES, ensure_ascii=False))
     parsed = len([t for t in LINES if t.strip()])
     assert seen["rows"] == parsed and seen["blended"] == parsed
     assert seen["shapes_equal"] and seen["difference"] == 0.0

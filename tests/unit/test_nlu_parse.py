@@ -5,16 +5,10 @@ Needs the trained model and the Rasa virtualenv (``make train``); both are there
 """
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from bot.runner import MODEL
-
-ROOT = Path(__file__).resolve().parents[2]
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.auxil.rasa_python import run_with_model
 
 LINES = [
     "대출받고싶은데요",
@@ -63,23 +57,7 @@ print(json.dumps({
 
 @pytest.mark.e2e
 def test_batched_parse_equals_rasa_parse_message() -> None:
-    model = MODEL
-    if not RASA_PYTHON.exists() or not model.exists():
-        pytest.fail(f"needs {RASA_PYTHON} and {model}: run `make train` first")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    env["PYTHONWARNINGS"] = "ignore"
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", SCRIPT, str(model)],
-        input=json.dumps(LINES, ensure_ascii=False),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_with_model(SCRIPT, json.dumps(LINES, ensure_ascii=False))
     assert result["batched_diet"], "DIET was not switched to batched inference"
     assert result["batched"] == result["single"]
     assert [r["text"] for r in result["batched"]] == LINES
