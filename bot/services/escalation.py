@@ -21,6 +21,7 @@ from bot.clock import SEOUL
 from bot.db.engine import session_scope
 from bot.db.models import Employee, Request, RequestEvent, RequestStatus
 from bot.services import sla
+from bot.services.periodic import run_every
 from bot.services.workspace import ESCALATION_NOTE, next_in_chain, reassign
 
 log = logging.getLogger(__name__)
@@ -93,13 +94,9 @@ async def run_escalation_worker(
     sessions: async_sessionmaker[AsyncSession], *, interval: float, stop: asyncio.Event
 ) -> None:
     """Run ``escalate_due`` every ``interval`` seconds until ``stop`` is set."""
-    while not stop.is_set():
-        try:
-            async with session_scope(sessions) as session:
-                await escalate_due(session, now=clock.now())
-        except Exception:  # keep the job alive through a transient database error
-            log.exception("escalation round failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+
+    async def escalation_round() -> None:
+        async with session_scope(sessions) as session:
+            await escalate_due(session, now=clock.now())
+
+    await run_every(interval, stop, escalation_round, name="escalation")

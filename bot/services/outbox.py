@@ -31,6 +31,7 @@ from bot import clock
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
 from bot.db.models import Employee, OutboxMessage
+from bot.services.periodic import run_every
 
 log = logging.getLogger(__name__)
 
@@ -277,18 +278,11 @@ async def run_outbox_worker(
     limit: int = 50,
 ) -> None:
     """Deliver due messages until ``stop`` is set; sleeps ``interval`` seconds when idle."""
-    while not stop.is_set():
-        try:
-            delivered = await deliver_due(sessions, send, limit=limit)
-        except Exception:  # the database may be briefly unreachable; try again next round
-            log.exception("outbox worker round failed")
-            delivered = 0
-        if delivered >= limit:
-            continue  # more may be waiting
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+
+    async def deliver_round() -> bool:
+        return await deliver_due(sessions, send, limit=limit) >= limit  # more may be waiting
+
+    await run_every(interval, stop, deliver_round, name="outbox")
 
 
 def reply_markup_from_json(

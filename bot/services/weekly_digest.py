@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import Department, Employee
 from bot.services.outbox import enqueue_once, queued_with_key
+from bot.services.periodic import run_every
 from bot.services.reports import (
     KIND_LABELS,
     DepartmentReport,
@@ -256,16 +257,12 @@ async def run_weekly_digest_worker(
 ) -> None:
     """Run ``send_due_digests`` every ``interval`` seconds until ``stop`` is set."""
     warned: set[tuple[int, str, Status]] = set()  # only to log each skipped head once
-    while not stop.is_set():
-        try:
-            for outcome in await send_due_digests(sessions, schedule=schedule):
-                _log(outcome, warned)
-        except Exception:  # keep the job alive through a transient database error
-            log.exception("weekly digest round failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+
+    async def digest_round() -> None:
+        for outcome in await send_due_digests(sessions, schedule=schedule):
+            _log(outcome, warned)
+
+    await run_every(interval, stop, digest_round, name="weekly digest")
 
 
 def _log(outcome: DigestOutcome, warned: set[tuple[int, str, Status]]) -> None:
