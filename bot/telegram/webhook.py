@@ -17,9 +17,13 @@ Status codes:
 
 PTB's ``process_update`` never raises a handler's exception (it passes it to the error
 handlers), so the route learns about failures from an extra error handler that marks the
-delivery in progress (a context variable: the update processor awaits the handlers in the
-route's own task). "Stored" is then decided by the ledger itself: a ``Contact`` row with this
-update id.
+delivery in progress (a context variable: the handling runs in a task created from the route's
+context, so it sees the route's ``_Delivery``). "Stored" is then decided by the ledger itself: a
+``Contact`` row with this update id. Handlers that log a message do so before anything else,
+so for them "failed and not in the ledger" means storing failed. Updates that leave no
+``Contact`` row (some button presses, service updates) also get a 500 when their handler fails,
+and Telegram re-sends them a limited number of times: their handlers must tolerate a repeat
+(the employee buttons are compare-and-set on the stored status).
 """
 
 import hmac
