@@ -1,14 +1,20 @@
 """Settings read from the environment (prefix ``MILCHAK_``) and an optional ``.env`` file."""
 
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# What Telegram accepts as a webhook's secret_token.
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class Settings(BaseSettings):
@@ -22,6 +28,10 @@ class Settings(BaseSettings):
     # Updates handled at once across chats; one chat's updates always run one after another.
     telegram_concurrency: int = 8
     telegram_bot_username: str = "milchak_bot"  # for employee invite links
+    # Public HTTPS base URL (e.g. https://bot.example.com) that Telegram POSTs updates to, at
+    # /telegram; unset = polling. The secret comes back in every POST's header.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 15.0
     rasa_model_dir: Path = PROJECT_ROOT / "models"
@@ -60,6 +70,45 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        # Telegram only calls HTTPS; plain http is allowed on loopback for tests and local proxies.
+        if not parts.hostname or not (
+            parts.scheme == "https"
+            or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS)
+        ):
+            raise ValueError(
+                "MILCHAK_TELEGRAM_WEBHOOK_URL은 https:// 로 시작하는 공개 주소여야 합니다 "
+                "(must be a public https:// base URL, e.g. https://bot.example.com)"
+            )
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "MILCHAK_TELEGRAM_WEBHOOK_SECRET은 영문자, 숫자, _ , - 로 된 1~256자여야 합니다 "
+                "(Telegram allows 1-256 characters of A-Z a-z 0-9 _ -)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Self:
+        if self.telegram_webhook_url is not None and self.telegram_webhook_secret is None:
+            raise ValueError(
+                "MILCHAK_TELEGRAM_WEBHOOK_URL을 설정하면 MILCHAK_TELEGRAM_WEBHOOK_SECRET도 "
+                "설정해야 합니다 (a webhook URL requires a webhook secret)"
+            )
+        return self
 
 
 @lru_cache

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Update
+from telegram.ext import Application
 
 from bot import clock
 from bot.clock import SEOUL
@@ -118,9 +120,15 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-def web_server(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> uvicorn.Server:
+def web_server(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    telegram: Application | None = None,
+) -> uvicorn.Server:
+    """The uvicorn server for the web app (with /telegram when ``telegram`` runs on a webhook)."""
     config = uvicorn.Config(
-        create_web_app(sessions, settings),
+        create_web_app(sessions, settings, telegram=telegram),
         host=settings.web_host,
         port=settings.web_port,
         log_level="warning",
@@ -155,6 +163,33 @@ async def background_workers(
     return workers
 
 
+async def start_telegram(application: Application, settings: Settings) -> None:
+    """Start receiving updates: by polling, or by registering our webhook with Telegram."""
+    await application.start()
+    if settings.telegram_webhook_url is None:
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=settings.telegram_poll_interval)
+        return
+    assert settings.telegram_webhook_secret is not None  # Settings enforce it
+    # Pending updates are kept: Telegram delivers what arrived while we were down.
+    await application.bot.set_webhook(
+        url=f"{settings.telegram_webhook_url}/telegram",
+        secret_token=settings.telegram_webhook_secret.get_secret_value(),
+        allowed_updates=Update.ALL_TYPES,
+        drop_pending_updates=False,
+    )
+
+
+async def stop_telegram(application: Application, settings: Settings) -> None:
+    """Stop receiving updates and let the ones in progress finish."""
+    # In webhook mode the webhook stays registered: deleting it on every restart would make
+    # Telegram drop the updates sent in between (or need polling to fetch them); while we are
+    # down Telegram keeps them and retries, and the next start registers the same URL again.
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    await application.stop()
+
+
 async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None = None) -> None:
     """Run the whole stack until Ctrl-C / SIGTERM (or the end of the terminal chat)."""
     stop = asyncio.Event()
@@ -166,7 +201,13 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
     holidays.warn_if_uncovered(clock.now().astimezone(SEOUL).date())
     engine, sessions = create_engine_and_sessions(settings.database_url)
     rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
-    server = web_server(sessions, settings)
+    application = None
+    if not chat:
+        from bot.telegram.app import build_application
+
+        application = build_application(settings=settings, sessions=sessions, rasa=rasa)
+    # In webhook mode /telegram answers 503 (Telegram retries) until the Application runs.
+    server = web_server(sessions, settings, telegram=application)
     web_task = asyncio.create_task(server.serve())
     process = None
     try:
@@ -175,7 +216,7 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
             port = int(settings.rasa_url.rsplit(":", 1)[1].split("/")[0])
             process = start_rasa(settings, port=port, log_file=PROJECT_ROOT / "rasa.log")
             await wait_for_rasa(rasa, process)
-        if chat:
+        if application is None:
             from bot.terminal_chat import console_sender, run_chat
 
             # Department heads' digests are for Telegram; the demo chat would print them all and
@@ -185,22 +226,14 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
             )
             await run_chat(sessions, rasa, stop)
         else:
-            from bot.telegram.app import build_application
-
-            application = build_application(settings=settings, sessions=sessions, rasa=rasa)
             async with application:
-                await application.start()
-                assert application.updater is not None
-                await application.updater.start_polling(
-                    poll_interval=settings.telegram_poll_interval
-                )
+                await start_telegram(application, settings)
                 workers = await background_workers(
                     sessions, settings, telegram_sender(application.bot), stop
                 )
                 print("텔레그램 봇이 실행 중입니다. 종료하려면 Ctrl-C를 누르세요.", file=sys.stderr)
                 await stop.wait()
-                await application.updater.stop()
-                await application.stop()
+                await stop_telegram(application, settings)
         stop.set()
         await asyncio.gather(*workers, return_exceptions=True)
     finally:

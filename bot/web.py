@@ -5,10 +5,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from telegram.ext import Application
 
 from bot.actions.server import action_health, action_webhook
 from bot.admin import create_admin_app
 from bot.config import Settings
+from bot.telegram.webhook import WEBHOOK_PATH, telegram_webhook
 
 
 async def healthz(_request: Request) -> JSONResponse:
@@ -16,15 +18,24 @@ async def healthz(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_web_app(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Starlette:
-    """Build the Starlette app that serves /healthz, /actions/webhook and /admin."""
+def create_web_app(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    telegram: Application | None = None,
+) -> Starlette:
+    """Build the Starlette app that serves /healthz, /actions/webhook and /admin, and
+    /telegram when ``telegram`` is given and a webhook URL is configured."""
     routes = [
         Route("/healthz", healthz),
         Route("/actions/webhook", action_webhook, methods=["POST"]),
         Route("/actions/health", action_health),
         Mount("/admin", app=create_admin_app(sessions, settings)),
     ]
+    if telegram is not None and settings.telegram_webhook_url is not None:
+        routes.append(Route(WEBHOOK_PATH, telegram_webhook, methods=["POST"]))
     app = Starlette(routes=routes)
     app.state.sessions = sessions
     app.state.settings = settings
+    app.state.telegram_application = telegram
     return app

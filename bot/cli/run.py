@@ -4,9 +4,19 @@ import asyncio
 import logging
 
 import click
+from pydantic import ValidationError
 
-from bot.config import get_settings
+from bot.config import Settings, get_settings
 from bot.runner import serve
+
+
+def _settings() -> Settings:
+    """The settings, or a readable exit (pydantic's report would echo secret values)."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        reasons = "\n".join(f"- {e['msg'].removeprefix('Value error, ')}" for e in error.errors())
+        raise SystemExit(f"설정 오류 (invalid settings):\n{reasons}") from None
 
 
 def _logging() -> None:
@@ -20,7 +30,7 @@ def _logging() -> None:
 def run(no_rasa: bool) -> None:
     """Rasa와 앱을 함께 실행합니다 (토큰이 없으면 터미널 상담)."""
     _logging()
-    asyncio.run(serve(get_settings(), with_rasa=not no_rasa))
+    asyncio.run(serve(_settings(), with_rasa=not no_rasa))
 
 
 @click.command()
@@ -28,4 +38,4 @@ def run(no_rasa: bool) -> None:
 def chat(no_rasa: bool) -> None:
     """데모 계약자 이영숙으로 터미널에서 상담합니다."""
     _logging()
-    asyncio.run(serve(get_settings(), with_rasa=not no_rasa, chat=True))
+    asyncio.run(serve(_settings(), with_rasa=not no_rasa, chat=True))

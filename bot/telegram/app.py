@@ -8,7 +8,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.config import Settings
 from bot.rasa_client import RasaClient
-from bot.telegram import employee, policyholder
+from bot.telegram import employee, policyholder, webhook
 from bot.telegram.context import SERVICES_KEY, BotServices
 from bot.telegram.ordering import ChatOrderedUpdateProcessor
 
@@ -50,4 +50,5 @@ def build_application(
     employee.register(application)
     policyholder.register(application)
     application.add_error_handler(on_error)
+    webhook.install(application)
     return application

@@ -13,6 +13,13 @@ Usage::
         fake.push_text(4242, "안녕하세요")
         message = await fake.wait_for_message(4242)
 
+Webhook mode works like Telegram's: after ``setWebhook`` the fake refuses ``getUpdates`` (409)
+and POSTs each pushed update, in order, to the registered URL with the
+``X-Telegram-Bot-Api-Secret-Token`` header, recording the HTTP status it got back
+(``fake.deliveries``); an update is dropped from the queue only on a 2xx answer, otherwise it is
+retried shortly (Telegram backs off longer). ``deliver()`` POSTs one update by hand, e.g. with a
+wrong secret or a second time.
+
 Everything runs in the test's event loop (uvicorn served in-process), so waiting helpers are
 plain ``asyncio`` conditions.
 """
@@ -26,13 +33,16 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -63,7 +73,11 @@ _JSON_FIELDS = {
     "entities",
     "disable_notification",
     "protect_content",
+    "max_connections",
 }
+
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_WEBHOOK_PORTS = {443, 80, 88, 8443}
 
 
 @dataclass
@@ -107,6 +121,16 @@ class Call:
 
 
 @dataclass
+class WebhookDelivery:
+    """One POST of an update to the bot's webhook and the HTTP status it answered."""
+
+    update_id: int
+    status: int  # 0: the connection failed
+    at: float
+    secret: str | None  # the header sent
+
+
+@dataclass
 class _Failure:
     method: str
     chat_id: int | None
@@ -127,7 +151,12 @@ class FakeTelegram:
     """In-process fake Bot API; use as ``async with FakeTelegram() as fake``."""
 
     def __init__(
-        self, token: str = DEFAULT_TOKEN, *, username: str = BOT_USERNAME, first_update_id: int = 1
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        username: str = BOT_USERNAME,
+        first_update_id: int = 1,
+        webhook_retry_delay: float = 0.2,
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
@@ -151,6 +180,15 @@ class FakeTelegram:
         self._closing = False
         self._background: set[asyncio.Future[None]] = set()
         self._delivered: set[int] = set()  # id() of update dicts handed to getUpdates
+        # Webhook state, as getWebhookInfo reports it.
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_allowed_updates: list[str] | None = None
+        self.deliveries: list[WebhookDelivery] = []
+        self._webhook_retry_delay = webhook_retry_delay
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._last_error: tuple[int, str] | None = None
+        self._http: httpx.AsyncClient | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -194,6 +232,9 @@ class FakeTelegram:
         self._closing = True
         async with self._changed:
             self._changed.notify_all()
+        await self._stop_webhook_delivery()
+        if self._http is not None:
+            await self._http.aclose()
         if self._server is not None:
             self._server.should_exit = True
         if self._task is not None:
@@ -368,6 +409,84 @@ class FakeTelegram:
     def unblock_chat(self, chat_id: int) -> None:
         """Undo ``block_chat``."""
         self._blocked.discard(chat_id)
+
+    # ------------------------------------------------------------------ webhook
+    async def deliver(self, update: dict[str, Any], *, secret: str | None = None) -> int:
+        """POST one update to the webhook now (outside the queue) and return the status.
+
+        ``secret`` replaces the registered secret token in the header (to act as an intruder).
+        """
+        assert self.webhook_url, "no webhook is set"
+        return await self._post_update(update, self.webhook_secret if secret is None else secret)
+
+    def deliveries_of(self, update_id: int) -> list[WebhookDelivery]:
+        """The webhook POSTs of one update, oldest first."""
+        return [d for d in self.deliveries if d.update_id == update_id]
+
+    async def wait_for_delivery(
+        self,
+        update_id: int,
+        predicate: Callable[[WebhookDelivery], bool] | None = None,
+        *,
+        timeout: float = 10.0,
+    ) -> WebhookDelivery:
+        """The first webhook POST of ``update_id`` that matches ``predicate`` (default: 2xx)."""
+        wanted = predicate or (lambda d: 200 <= d.status < 300)
+
+        def find() -> WebhookDelivery | None:
+            return next((d for d in self.deliveries_of(update_id) if wanted(d)), None)
+
+        return await self._wait(find, timeout, f"webhook delivery of update {update_id}")
+
+    async def _post_update(self, update: dict[str, Any], secret: str | None) -> int:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=60)
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        try:
+            response = await self._http.post(self.webhook_url, json=update, headers=headers)
+            status = response.status_code
+        except httpx.HTTPError:
+            status = 0
+        self.deliveries.append(
+            WebhookDelivery(int(update["update_id"]), status, time.monotonic(), secret)
+        )
+        if not 200 <= status < 300:
+            reason = (
+                "Connection refused"
+                if status == 0
+                else f"Wrong response from the webhook: {status}"
+            )
+            self._last_error = (int(time.time()), reason)
+        self._notify()
+        return status
+
+    async def _deliver_pending(self) -> None:
+        """Telegram's side of a webhook: POST queued updates in order until each gets a 2xx."""
+        while not self._closing and self.webhook_url:
+            async with self._changed:
+                while not self._pending and not self._closing and self.webhook_url:
+                    await self._changed.wait()
+            if self._closing or not self.webhook_url:
+                return
+            update = self._pending[0]
+            status = await self._post_update(update, self.webhook_secret)
+            if 200 <= status < 300:
+                with contextlib.suppress(ValueError):
+                    self._pending.remove(update)
+                self._notify()
+            else:
+                await asyncio.sleep(self._webhook_retry_delay)
+
+    def _start_webhook_delivery(self) -> None:
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.create_task(self._deliver_pending())
+
+    async def _stop_webhook_delivery(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     # ------------------------------------------------------------------ inspection
     def sent(self, chat_id: int | None = None) -> list[SentMessage]:
@@ -558,12 +677,60 @@ class FakeTelegram:
             }
         )
 
+    async def _m_setwebhook(self, params: dict[str, Any]) -> JSONResponse:
+        url = str(params.get("url") or "")
+        if not url:  # an empty URL removes the webhook, as in Telegram
+            return await self._m_deletewebhook(params)
+        parts = urlsplit(url)
+        # Telegram requires HTTPS on ports 443/80/88/8443; the fake also takes plain http on
+        # loopback, where the app under test listens.
+        loopback = parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost"}
+        if not loopback and (parts.scheme != "https" or (parts.port or 443) not in _WEBHOOK_PORTS):
+            return _error(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(str(secret)):
+            return _error(400, "Bad Request: secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        self.webhook_url = url
+        self.webhook_secret = None if secret is None else str(secret)
+        allowed = params.get("allowed_updates")
+        self.webhook_allowed_updates = list(allowed) if isinstance(allowed, list) else None
+        self._last_error = None
+        self._start_webhook_delivery()
+        self._notify()
+        return _ok(True)
+
     async def _m_deletewebhook(self, params: dict[str, Any]) -> JSONResponse:
         if params.get("drop_pending_updates"):
             self._pending.clear()
+        self.webhook_url = ""
+        self.webhook_secret = None
+        self.webhook_allowed_updates = None
+        self._notify()  # the delivery loop sees the URL gone and ends
         return _ok(True)
 
+    async def _m_getwebhookinfo(self, params: dict[str, Any]) -> JSONResponse:
+        info: dict[str, Any] = {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
+        if self.webhook_url:
+            info["max_connections"] = 40
+            if self.webhook_allowed_updates is not None:
+                info["allowed_updates"] = self.webhook_allowed_updates
+            if self._last_error is not None:
+                info["last_error_date"], info["last_error_message"] = self._last_error
+        return _ok(info)
+
     async def _m_getupdates(self, params: dict[str, Any]) -> JSONResponse:
+        if self.webhook_url:
+            return _error(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
         offset = _int_or_none(params.get("offset"))
         limit = _int_or_none(params.get("limit")) or 100
         timeout = float(params.get("timeout") or 0)

@@ -18,12 +18,22 @@ from bot.config import Settings
 from bot.db import create_engine_and_sessions, session_scope
 from bot.db.migrate import upgrade
 from bot.rasa_client import RasaClient
-from bot.runner import MODEL, start_rasa, stop_process, wait_for_rasa, web_server
+from bot.runner import (
+    MODEL,
+    start_rasa,
+    start_telegram,
+    stop_process,
+    stop_telegram,
+    wait_for_rasa,
+    web_server,
+)
 from bot.services.escalation import run_escalation_worker
 from bot.services.outbox import run_outbox_worker, telegram_sender
 from bot.services.seed import seed_demo
 from bot.telegram.app import build_application
 from tests.auxil.fake_telegram import FakeTelegram
+
+WEBHOOK_SECRET = "e2e_webhook-Secret-42"
 
 
 def free_port() -> int:
@@ -105,9 +115,23 @@ async def app_stack(
     serve_web: bool = True,
     workers: bool = True,
     first_update_id: int = 1,
+    webhook: bool = False,
 ) -> AsyncIterator[Stack]:
-    """Run the app as `milchak run` does, against the fake Bot API."""
+    """Run the app as `milchak run` does, against the fake Bot API.
+
+    With ``webhook`` the app registers ``http://127.0.0.1:{web_port}/telegram`` with the fake,
+    which then POSTs updates there instead of answering ``getUpdates``.
+    """
+    assert serve_web or not webhook, "webhook mode needs the web server"
     async with FakeTelegram(first_update_id=first_update_id) as telegram:
+        webhook_settings: dict[str, object] = (
+            {
+                "telegram_webhook_url": f"http://127.0.0.1:{web_port}",
+                "telegram_webhook_secret": SecretStr(WEBHOOK_SECRET),
+            }
+            if webhook
+            else {}
+        )
         settings = Settings(
             database_url=database_url,
             telegram_token=SecretStr(telegram.token),
@@ -117,17 +141,21 @@ async def app_stack(
             web_port=web_port,
             outbox_interval=0.2,
             escalation_interval=0.5,
+            **webhook_settings,  # type: ignore[arg-type]
         )
         engine, sessions = create_engine_and_sessions(database_url)
         rasa = RasaClient(rasa_url, timeout=settings.rasa_timeout)
         stop = asyncio.Event()
-        server = web_server(sessions, settings)
-        web_task = asyncio.create_task(server.serve()) if serve_web else None
         application = build_application(settings=settings, sessions=sessions, rasa=rasa)
+        server = web_server(sessions, settings, telegram=application)
+        web_task = asyncio.create_task(server.serve()) if serve_web else None
         async with application:
-            await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            if webhook:
+                await start_telegram(application, settings)
+            else:  # short long-polls so that stopping is quick
+                await application.start()
+                assert application.updater is not None
+                await application.updater.start_polling(poll_interval=0.0, timeout=1)
             send = telegram_sender(application.bot)
             jobs = (
                 [
@@ -142,8 +170,7 @@ async def app_stack(
             finally:
                 stop.set()
                 await asyncio.gather(*jobs, return_exceptions=True)
-                await application.updater.stop()
-                await application.stop()
+                await stop_telegram(application, settings)
         if web_task is not None:
             server.should_exit = True
             await web_task
