@@ -46,6 +46,15 @@ TOO_LONG = (
 )
 NOT_KOREAN = "죄송해요, 지금은 한국어로만 상담할 수 있어요. 한국어로 말씀해 주시겠어요?"
 
+# A handler failed: whether the customer's words were kept decides what we may promise.
+ERROR_STORED = (
+    "죄송해요, 잠시 문제가 생겼어요. 보내 주신 말씀은 저장되어 있어요. 잠시 후 다시 말씀해 주세요."
+)
+ERROR_NOT_STORED = (
+    "죄송해요, 잠시 문제가 생겼어요. 방금 보내 주신 말씀을 받지 못했을 수 있어요. "
+    "잠시 후 다시 보내 주세요."
+)
+
 # Rasa down
 RASA_DOWN = (
     "죄송해요, 지금 상담 시스템에 잠시 문제가 있어요. 보내 주신 말씀은 그대로 저장해서 "

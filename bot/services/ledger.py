@@ -64,3 +64,9 @@ async def record_inbound_once(session: AsyncSession, **fields: object) -> Contac
         session, Contact, Contact.telegram_update_id, **values
     )
     return None if contact_id is None else await session.get(Contact, contact_id)
+
+
+async def is_update_stored(session: AsyncSession, update_id: int) -> bool:
+    """Whether the ledger holds the message of this Telegram update."""
+    found = await session.scalar(select(Contact.id).where(Contact.telegram_update_id == update_id))
+    return found is not None

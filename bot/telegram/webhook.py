@@ -32,14 +32,13 @@ import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 from bot.db import session_scope
-from bot.db.models import Contact
+from bot.services.ledger import is_update_stored
 from bot.telegram.context import SERVICES_KEY, BotServices
 
 log = logging.getLogger(__name__)
@@ -75,10 +74,7 @@ async def _stored(application: Application, update_id: int) -> bool:
     svc = application.bot_data[SERVICES_KEY]
     assert isinstance(svc, BotServices)
     async with session_scope(svc.sessions) as session:
-        found = await session.scalar(
-            select(Contact.id).where(Contact.telegram_update_id == update_id)
-        )
-    return found is not None
+        return await is_update_stored(session, update_id)
 
 
 async def telegram_webhook(request: Request) -> Response:

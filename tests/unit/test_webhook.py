@@ -246,7 +246,7 @@ async def test_handler_failure_after_storing_is_acknowledged(
         update = route.update(5_100_003, "/start")
         assert await route.post(update) == 200  # a retry would only be dropped as a duplicate
         assert await contacts(sessions, update["update_id"]) == 1
-        assert "잠시 문제가" in route.fake.sent(5_100_003)[-1].text  # the error handler told them
+        assert route.fake.sent(5_100_003)[-1].text == texts.ERROR_STORED  # told, truthfully
 
 
 async def test_failure_before_storing_asks_telegram_to_retry(
@@ -261,6 +261,8 @@ async def test_failure_before_storing_asks_telegram_to_retry(
             update = route.update(5_100_004, "/start")
             assert await route.post(update) == 500
         assert await contacts(sessions, update["update_id"]) == 0
+        # Nothing was kept, so the apology must not promise that it was.
+        assert route.fake.sent(5_100_004)[-1].text == texts.ERROR_NOT_STORED
         # The retry, once the database is back, is the real handling.
         assert await route.post(update) == 200
         assert await contacts(sessions, update["update_id"]) == 1
