@@ -38,13 +38,22 @@ class StaffMember:
 
 
 @dataclass(frozen=True)
-class OwnedHolder:
-    """A policyholder of some employee: enough for the e2e ``Customer`` to verify as them."""
+class Holder:
+    """A policyholder: enough for the e2e ``Customer`` to verify as them."""
 
     id: int
     name: str
     phone: str  # 010-1234-5678
     birth_date: date
+
+    @classmethod
+    def of(cls, policyholder: Policyholder) -> Holder:
+        return cls(
+            policyholder.id,
+            policyholder.name,
+            format_phone(policyholder.phone),
+            policyholder.birth_date,
+        )
 
 
 class StaffPool:
@@ -102,7 +111,7 @@ async def employee_by_chat(sessions: async_sessionmaker[AsyncSession], chat_id: 
 
 async def holder_of(
     sessions: async_sessionmaker[AsyncSession], employee_id: int, *, index: int = 0
-) -> OwnedHolder:
+) -> Holder:
     """One of the employee's policyholders (by id order) who has not used Telegram yet."""
     async with sessions() as session:
         rows = await session.scalars(
@@ -114,8 +123,7 @@ async def holder_of(
             .order_by(Policyholder.id)
         )
         holders = list(rows.all())
-    holder = holders[index]
-    return OwnedHolder(holder.id, holder.name, format_phone(holder.phone), holder.birth_date)
+    return Holder.of(holders[index])
 
 
 async def invite_code(

@@ -7,7 +7,6 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,10 @@ from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.db.models import Employee, Policyholder, Request
-from bot.services.phones import format_phone
 from bot.services.seed import RESERVED_NAMES
 from tests.auxil.fake_telegram import FakeTelegram, SentMessage
 from tests.auxil.stack import RasaServer, Stack, app_stack, rasa_server, seeded_database
+from tests.auxil.staff import Holder
 
 KIM_CHAT_ID = 900001  # 김영환 기획부장, 이영숙's employee
 QUIET_SECONDS = 0.4
@@ -41,14 +40,6 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sessi
         app_stack(database_url=database_url, rasa_url=rasa.url, web_port=rasa.web_port) as stack,
     ):
         yield SessionWorld(database_url, rasa, stack)
-
-
-@dataclass(frozen=True)
-class Holder:
-    id: int
-    name: str
-    phone: str  # 010-1234-5678
-    birth_date: date
 
 
 class HolderPool:
@@ -82,7 +73,7 @@ async def holders(world: SessionWorld) -> HolderPool:
         rows = await session.scalars(
             select(Policyholder).where(Policyholder.employee_id == kim.id).order_by(Policyholder.id)
         )
-        return HolderPool([Holder(p.id, p.name, format_phone(p.phone), p.birth_date) for p in rows])
+        return HolderPool([Holder.of(p) for p in rows])
 
 
 class Customer:

@@ -37,7 +37,6 @@ from tests.auxil.staff import (
 from tests.e2e.conftest import (
     KIM_CHAT_ID,
     Customer,
-    Holder,
     HolderPool,
     SessionWorld,
     reference_in,
@@ -294,7 +293,7 @@ async def test_unacknowledged_funeral_escalates_to_deputy_then_head(
     deputy = await employee_by_chat(sessions, DEPUTY_CHAT_ID)
     owner = staff.take(deputy_id=deputy.id)  # owner → 김미정 차장 → 김영환 기획부장
     owner_chat = await link_by_invite(telegram, sessions, owner.id)
-    customer = Customer(telegram, Holder(**vars(await holder_of(sessions, owner.id))))
+    customer = Customer(telegram, await holder_of(sessions, owner.id))
     await customer.verify()
     deputy_before = len(telegram.sent(DEPUTY_CHAT_ID))
     head_before = len(telegram.sent(KIM_CHAT_ID))
@@ -359,7 +358,7 @@ async def test_flood_control_on_alert_and_edit_is_retried(
     kim = await employee_by_chat(sessions, KIM_CHAT_ID)
     owner = staff.take(not_deputy_id=(await employee_by_chat(sessions, DEPUTY_CHAT_ID)).id)
     chat = await link_by_invite(telegram, sessions, owner.id)
-    customer = Customer(telegram, Holder(**vars(await holder_of(sessions, owner.id))))
+    customer = Customer(telegram, await holder_of(sessions, owner.id))
     await customer.verify()
 
     telegram.fail_next("sendMessage", chat, status=429, retry_after=1)
@@ -408,7 +407,7 @@ async def test_blocked_employee_request_is_rerouted(world: SessionWorld, staff: 
         target_id, target_chat = deputy.id, deputy.telegram_chat_id
     else:
         target_id, target_chat = (await employee_by_chat(sessions, KIM_CHAT_ID)).id, KIM_CHAT_ID
-    customer = Customer(telegram, Holder(**vars(await holder_of(sessions, owner.id))))
+    customer = Customer(telegram, await holder_of(sessions, owner.id))
     await customer.verify()
     target_before = len(telegram.sent(target_chat))
 
