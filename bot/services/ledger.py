@@ -1,11 +1,16 @@
 """The contact ledger: every message between the company and a policyholder is one row."""
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+import logging
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
 from bot.db.models import Contact
 from bot.services.masking import mask_personal_numbers
+
+log = logging.getLogger(__name__)
 
 
 async def record_contact(
@@ -51,12 +56,8 @@ async def record_inbound_once(session: AsyncSession, **fields: object) -> Contac
     this update was already handled and must not be answered twice.
     """
     update_id = fields.get("telegram_update_id")
-    if update_id is not None:
-        seen = await session.scalar(
-            select(Contact.id).where(Contact.telegram_update_id == update_id)
-        )
-        if seen is not None:
-            return None
+    if isinstance(update_id, int) and await is_update_stored(session, update_id):
+        return None
     # The unique update id decides between concurrent workers (no savepoint: see bot.db.inserts).
     values = {**fields, "direction": "in"}
     values["text"] = mask_personal_numbers(str(fields["text"]))
@@ -70,3 +71,13 @@ async def is_update_stored(session: AsyncSession, update_id: int) -> bool:
     """Whether the ledger holds the message of this Telegram update."""
     found = await session.scalar(select(Contact.id).where(Contact.telegram_update_id == update_id))
     return found is not None
+
+
+async def update_was_stored(sessions: async_sessionmaker[AsyncSession], update_id: int) -> bool:
+    """``is_update_stored`` after a failure: False when the database cannot say (it may be why)."""
+    try:
+        async with session_scope(sessions) as session:
+            return await is_update_stored(session, update_id)
+    except Exception:
+        log.warning("could not check the ledger for update %s", update_id, exc_info=True)
+        return False

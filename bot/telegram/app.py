@@ -8,9 +8,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot import texts
 from bot.config import Settings
-from bot.db import session_scope
 from bot.rasa_client import RasaClient
-from bot.services.ledger import is_update_stored
+from bot.services.ledger import update_was_stored
 from bot.telegram import employee, policyholder, webhook
 from bot.telegram.context import SERVICES_KEY, BotServices, services
 from bot.telegram.ordering import ChatOrderedUpdateProcessor
@@ -22,23 +21,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log every handler error and tell the user, promising their words were kept only if so."""
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        stored = await _was_stored(context, update.update_id)
+        stored = await update_was_stored(services(context).sessions, update.update_id)
         try:
             await context.bot.send_message(
                 update.effective_chat.id, texts.ERROR_STORED if stored else texts.ERROR_NOT_STORED
             )
         except Exception:  # Telegram itself may be the problem
             log.warning("could not tell the user about the error", exc_info=True)
-
-
-async def _was_stored(context: ContextTypes.DEFAULT_TYPE, update_id: int) -> bool:
-    """Whether the update's message is in the ledger; False when the database cannot say."""
-    try:
-        async with session_scope(services(context).sessions) as session:
-            return await is_update_stored(session, update_id)
-    except Exception:  # the database may be why the handler failed
-        log.warning("could not check the ledger for update %s", update_id, exc_info=True)
-        return False
 
 
 def build_application(

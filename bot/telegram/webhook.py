@@ -37,8 +37,7 @@ from starlette.responses import PlainTextResponse, Response
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot.db import session_scope
-from bot.services.ledger import is_update_stored
+from bot.services.ledger import update_was_stored
 from bot.telegram.context import SERVICES_KEY, BotServices
 
 log = logging.getLogger(__name__)
@@ -67,14 +66,6 @@ async def note_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
 def install(application: Application) -> None:
     """Let the webhook route learn about handler failures (harmless when polling)."""
     application.add_error_handler(note_failure)
-
-
-async def _stored(application: Application, update_id: int) -> bool:
-    """Whether the ledger holds this update (what makes a retry pointless)."""
-    svc = application.bot_data[SERVICES_KEY]
-    assert isinstance(svc, BotServices)
-    async with session_scope(svc.sessions) as session:
-        return await is_update_stored(session, update_id)
 
 
 async def telegram_webhook(request: Request) -> Response:
@@ -117,12 +108,9 @@ async def telegram_webhook(request: Request) -> Response:
         log.exception("could not process webhook update %s", update.update_id)
         delivery.failed = True
     if delivery.failed:
-        try:
-            stored = await _stored(application, update.update_id)
-        except Exception:
-            log.exception("could not check whether update %s was stored", update.update_id)
-            stored = False
-        if not stored:
+        svc = application.bot_data[SERVICES_KEY]
+        assert isinstance(svc, BotServices)
+        if not await update_was_stored(svc.sessions, update.update_id):
             log.error(
                 "update %s failed before it was stored; Telegram will retry", update.update_id
             )
