@@ -29,6 +29,22 @@ _FILLERS = (
 )
 _FILLER_RESIDUE = re.compile(rf"(?:{_FILLERS})*")
 _PUNCT_SPACE = re.compile(r"[\s.,!?~^…·ㅎㅋㅠㅜ\"'()]+")
+# 3억5천, 1억 2천5백: typed with digits, a 천/백 remainder after 억 means 만 won (3억 5천만).
+_EOK_REMAINDER = re.compile(r"(?P<eok>.*억)\s?(?P<rest>[\d,일이삼사오육륙칠팔구십]*[천백][^만억조]*)")
+
+
+def _money_value(expr: str) -> int | None:
+    """``numeral_value``, reading a bare 천/백 remainder after 억 the way people type it.
+
+    Written out wholly in Hangul (일억오천) the strict reading stands, so any number spelled in
+    Hangul numerals still reads back as itself.
+    """
+    colloquial = _EOK_REMAINDER.fullmatch(expr)
+    if colloquial and any(ch.isdigit() for ch in expr):
+        eok, rest = numeral_value(colloquial["eok"]), numeral_value(colloquial["rest"])
+        if eok is not None and rest is not None:
+            return eok + rest * 10**4
+    return numeral_value(expr)
 
 
 def _trim_particle(expr: str, following: str) -> str:
@@ -78,7 +94,7 @@ def _scan(text: str, *, lenient: bool) -> list[Span[int]]:
             continue
         # A malformed run (30일오십만원) may still end in a good amount: drop atoms from the left.
         while expr:
-            value = numeral_value(expr)
+            value = _money_value(expr)
             if value is not None:
                 if _acceptable(expr, has_won, text[:start], lenient=lenient):
                     spans.append(Span(start, end, text[start:end], value))

@@ -61,7 +61,6 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "부인",
         "안사람",
         "바깥양반",
-        "남친",
     ),
     "sibling": (
         "형",
@@ -130,12 +129,9 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "여자친구",
         "남자친구",
         "여친",
+        "남친",
     ),
 }
-
-# "남친" is a partner, not a spouse: keep it with the other non-family words.
-_WORDS["spouse"] = tuple(w for w in _WORDS["spouse"] if w != "남친")
-_WORDS["other"] = (*_WORDS["other"], "남친")
 
 _CODE_BY_WORD: dict[str, str] = {w: code for code, words in _WORDS.items() for w in words}
 _CODE_BY_KEY: dict[str, str] = {w.replace(" ", ""): code for w, code in _CODE_BY_WORD.items()}

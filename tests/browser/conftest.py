@@ -15,12 +15,13 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from bot import clock
 from bot.config import Settings
 from bot.db import create_engine_and_sessions
 from bot.db.migrate import upgrade
 from bot.services.admin_users import create_admin_user
 from bot.web import create_web_app
-from tests.auxil.admin_data import PASSWORD, AdminData, build_admin_data
+from tests.auxil.admin_data import NOW, PASSWORD, AdminData, build_admin_data
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -54,7 +55,13 @@ def _free_port() -> int:
 # would stop the asyncio tests of later modules from starting their own.
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    """Serve the web app over HTTP on loopback while the browser tests run."""
+    """Serve the web app over HTTP on loopback while the browser tests run.
+
+    The console's clock stands at the fixture data's "now" (the Monday after its week), so SLA
+    breaches and default weeks read the same whatever day the suite runs.
+    """
+    real_clock = clock.clock
+    clock.set_clock(clock.FrozenClock(NOW))
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('console') / 'console.db'}"
     port = _free_port()
     ready = threading.Event()
@@ -98,6 +105,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     assert isinstance(server, uvicorn.Server)
     server.should_exit = True
     thread.join(10)
+    clock.set_clock(real_clock)
 
 
 @pytest.fixture(scope="module")

@@ -223,8 +223,10 @@ def test_requests_board_and_weekly_report(page: Page, console: Console) -> None:
     screenshot(page, "requests")
     page.check("input[name=breached]")
     page.click("text=조회")
-    expect(page.locator("#requests tbody tr")).to_have_count(1)
+    # Acknowledged after its deadline, and still unacknowledged past its deadline.
+    expect(page.locator("#requests tbody tr")).to_have_count(2)
     expect(page.locator("#requests")).to_contain_text("R-20261125-0002")
+    expect(page.locator("#requests")).to_contain_text("R-20261127-0004")
     page.goto(f"{console.base}/admin/reports/weekly?week=2026-W48")
     expect(page.locator("section.dept h2")).to_have_text(["기획부", "영업지원부"])
     expect(page.locator("svg.chart").first).to_contain_text("기획부")
