@@ -30,7 +30,9 @@ _FILLERS = (
 _FILLER_RESIDUE = re.compile(rf"(?:{_FILLERS})*")
 _PUNCT_SPACE = re.compile(r"[\s.,!?~^…·ㅎㅋㅠㅜ\"'()]+")
 # 3억5천, 1억 2천5백: typed with digits, a 천/백 remainder after 억 means 만 won (3억 5천만).
-_EOK_REMAINDER = re.compile(r"(?P<eok>.*억)\s?(?P<rest>[\d,일이삼사오육륙칠팔구십]*[천백][^만억조]*)")
+_EOK_REMAINDER = re.compile(
+    r"(?P<eok>.*억)\s?(?P<rest>[\d,일이삼사오육륙칠팔구십]*[천백][^만억조]*)"
+)
 
 
 def _money_value(expr: str) -> int | None:
