@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     """Evaluate; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "milchak.tar.gz")
-    parser.add_argument("--heldout", type=Path, default=ROOT / "tests" / "nlu" / "heldout.yml")
+    parser.add_argument("--heldout", type=Path, default=ROOT / "tests" / "nlu")
     parser.add_argument("--now", default=DEFAULT_NOW)
     parser.add_argument("--reports", type=Path, default=ROOT / "reports")
     parser.add_argument("--rasa-test", action="store_true", help="also run rasa test nlu")
@@ -184,9 +184,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.reports.mkdir(parents=True, exist_ok=True)
 
-    rows = parse_gold(args.model, args.heldout, args.now)
+    sets = sorted(args.heldout.glob("*.yml")) if args.heldout.is_dir() else [args.heldout]
+    by_set = {path.name: parse_gold(args.model, path, args.now) for path in sets}
+    rows = [row for part in by_set.values() for row in part]
     intents, entities = intent_scores(rows), entity_scores(rows)
     print(f"held-out examples: {len(rows)}  (model {args.model}, now {args.now})")
+    for name, part in by_set.items():
+        print(
+            f"  {name}: {len(part)} examples, intent macro-F1 {intent_scores(part)['macro_f1']:.3f}"
+            f", value exact match {entity_scores(part)['value_exact_match']:.3f}"
+        )
     print(f"intent macro-F1: {intents['macro_f1']:.3f}   accuracy: {intents['accuracy']:.3f}")
     for name, s in intents["per_intent"].items():
         print(f"  {name:<17} F1 {s['f1']:.3f}  P {s['precision']:.3f}  R {s['recall']:.3f}")

@@ -3,7 +3,10 @@
 The rules in ``nlu.money``, ``nlu.dates`` and ``nlu.relations`` find these spans and their
 normalised values; DIET keeps ``place`` and ``product``. Should DIET also tag one of the three
 (it is not trained to, but a model might be), its entity survives only when it does not overlap a
-rule-based one and its text normalises; otherwise the rule-based entity wins.
+rule-based one and its text normalises; otherwise the rule-based entity wins. A date or an amount
+is never a place or a product either: DIET, which learned policy numbers like KL-1994-000123,
+reads 2026-12-18 as one, so its entities on a rule-based date or amount are dropped. The other
+way round, a kinship word inside a learned place or product (자녀보험) belongs to that name.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from rasa.shared.nlu.training_data.message import Message
 from nlu.values import RULE_ENTITIES, extract_values, normalise
 
 NOW_ENV = "MILCHAK_NOW"
+# Rule-based entities whose characters no learned entity may claim.
+_NEVER_LEARNED_ON = frozenset({"amount", "date"})
 
 
 def reference_now() -> datetime:
@@ -71,6 +76,8 @@ class KoreanValueExtractor(GraphComponent, EntityExtractorMixin):
             found = self.add_extractor_name(extract_values(text, now))
             kept = []
             for entity in message.get(ENTITIES, []):
+                if any(_overlaps(entity, f) for f in found if f["entity"] in _NEVER_LEARNED_ON):
+                    continue
                 if entity["entity"] in RULE_ENTITIES:
                     if any(_overlaps(entity, f) for f in found):
                         continue
@@ -79,6 +86,13 @@ class KoreanValueExtractor(GraphComponent, EntityExtractorMixin):
                         continue
                     entity = {**entity, "value": value}
                 kept.append(entity)
+            # 자녀보험 is a product, not a child: a kinship word inside a learned name is the name.
+            names = [e for e in kept if e["entity"] not in RULE_ENTITIES]
+            found = [
+                f
+                for f in found
+                if f["entity"] != "relation" or not any(_overlaps(f, n) for n in names)
+            ]
             merged = sorted(kept + found, key=lambda e: (e["start"], e["end"]))
             message.set(ENTITIES, merged, add_to_output=True)
         return messages
