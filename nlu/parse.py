@@ -109,12 +109,44 @@ def _batched_diet_process(component: Any, messages: list[Any]) -> list[Any]:
     return messages
 
 
+def _combine_sparse_features(self: Any, additional_features: Any) -> None:
+    """``Features._combine_sparse_features`` without ``scipy.sparse.hstack``.
+
+    Rasa joins each message's featurizer outputs one ``hstack`` at a time; on matrices this small
+    hstack's checks cost more than the join (a third of the parse time). Two COO matrices with
+    the same rows join by shifting the second one's columns: the same matrix, same entry order.
+    """
+    import numpy as np
+    from scipy.sparse import coo_matrix
+
+    first, second = self.features.tocoo(), additional_features.features.tocoo()
+    if first.shape[0] != second.shape[0]:
+        raise ValueError(
+            f"Cannot combine sparse features as sequence dimensions do not match: "
+            f"{first.shape[0]} != {second.shape[0]}."
+        )
+    self.features = coo_matrix(
+        (
+            np.concatenate([first.data, second.data]),
+            (
+                np.concatenate([first.row, second.row]),
+                np.concatenate([first.col, second.col + first.shape[1]]),
+            ),
+        ),
+        shape=(first.shape[0], first.shape[1] + second.shape[1]),
+    )
+    self._cached_fingerprint = None
+
+
 class BatchParser:
     """Parses lists of texts through a loaded agent's NLU graph, one graph run per batch."""
 
     def __init__(self, agent: Any) -> None:
-        """Use ``agent``'s graph; DIET nodes get the batched ``process``."""
+        """Use ``agent``'s graph; DIET nodes get the batched ``process``, features a fast join."""
         from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+        from rasa.shared.nlu.training_data.features import Features
+
+        Features._combine_sparse_features = _combine_sparse_features
 
         processor = agent.processor
         self._runner = processor.graph_runner

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _WORDS_FILE = "user_words.json"
+_WARM_UP = "이달30일 우리아빠 이사하는데 약관대출도 받고 싶어요"
 UserWords = tuple[tuple[str, str], ...]
 
 
@@ -97,11 +98,14 @@ class KiwiTokenizer(Tokenizer):
         resource: Resource,
         user_words: UserWords = DOMAIN_WORDS,
     ) -> None:
-        """Keep the dictionary this model is trained (or was trained) with."""
+        """Keep the dictionary this model is trained (or was trained) with, and ready Kiwi."""
         super().__init__(config)
         self._model_storage = model_storage
         self._resource = resource
         self._user_words = user_words
+        # Kiwi loads its model and builds the dictionary on first use (about 5 s here): pay that
+        # while the model loads, not on a policyholder's first message.
+        kiwi_with(user_words).tokenize(_WARM_UP)
 
     @classmethod
     def create(
