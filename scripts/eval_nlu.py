@@ -132,20 +132,28 @@ def run_rasa_test(args: argparse.Namespace, *extra: str, out: Path) -> None:
     subprocess.run(command, cwd=ROOT, env=rasa_env(args.now), check=True)
 
 
+# Rasa scores every extractor against every gold entity type; each of ours owns only some.
+OWNED_TYPES = {
+    "KoreanValueExtractor_report": VALUE_ENTITIES,
+    "DIETClassifier_report": ("place", "product"),
+}
+
+
 def print_rasa_report(out: Path, title: str) -> None:
-    """Macro F1 from Rasa's intent report and per-extractor entity F1."""
+    """Macro F1 from Rasa's intent report and each extractor's F1 on the types it owns."""
     intent = json.loads((out / "intent_report.json").read_text())
     print(f"{title}: intent macro-F1 {intent['macro avg']['f1-score']:.3f}")
-    for path in sorted(out.glob("*Extractor_report.json")) + sorted(
-        out.glob("DIETClassifier_report.json")
-    ):
+    for name, owned in OWNED_TYPES.items():
+        path = out / f"{name}.json"
+        if not path.exists():
+            continue
         report = json.loads(path.read_text())
-        rows = {k: v for k, v in report.items() if isinstance(v, dict) and "f1-score" in v}
-        types = ", ".join(
-            f"{k} {v['f1-score']:.3f}" for k, v in rows.items() if not k.endswith("avg")
+        rows = {k: report[k] for k in owned if isinstance(report.get(k), dict)}
+        scores = ", ".join(f"{k} {v['f1-score']:.3f} (n={v['support']})" for k, v in rows.items())
+        extractor = name.removesuffix("_report")
+        print(
+            f"{title}: {extractor} token-level entity F1: {scores or 'none of its types annotated here (rule values are scored on the held-out sets)'}"
         )
-        micro = report.get("micro avg", {}).get("f1-score", float("nan"))
-        print(f"{title}: {path.stem} entity micro-F1 {micro:.3f} ({types})")
 
 
 CONFIDENCE_BINS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
