@@ -71,11 +71,12 @@ def _lines(source: TextIO) -> Iterator[str]:
 
 
 def _gold_examples(path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(text, gold) for each example of a Rasa NLU YAML file."""
+    """(text, gold) for each example of a Rasa NLU YAML file; gold names the file (``source``)."""
     from rasa.shared.nlu.training_data.loading import load_data
 
     for message in load_data(path).intent_examples:
         gold = {
+            "source": os.path.basename(path),
             "intent": message.get("intent"),
             "entities": [{k: e.get(k) for k in ENTITY_KEYS} for e in message.get("entities") or []],
         }
@@ -204,7 +205,7 @@ async def _run(args: argparse.Namespace, out: TextIO) -> None:
 
     loaded = time.perf_counter()
     if args.nlu_data:
-        examples = list(_gold_examples(args.nlu_data))
+        examples = [example for path in args.nlu_data for example in _gold_examples(path)]
         for batch in _batches(examples, args.batch_size):
             parsed = await parse_all([text for text, _ in batch])
             for (text, gold), result in zip(batch, parsed, strict=True):
@@ -239,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nlu.parse", description=__doc__)
     parser.add_argument("text", nargs="?", help="one message to parse")
     parser.add_argument("--file", help="a file with one message per line ('-' for stdin)")
-    parser.add_argument("--nlu-data", help="a Rasa NLU YAML file: parse and add gold labels")
+    parser.add_argument(
+        "--nlu-data", action="append", help="a Rasa NLU YAML file (repeatable): add gold labels"
+    )
     parser.add_argument("--model", default="models/milchak.tar.gz", help="trained model")
     parser.add_argument("--now", help="ISO datetime that dates are relative to (Asia/Seoul)")
     parser.add_argument("--stats", action="store_true", help="timings as JSON on stderr")

@@ -35,10 +35,13 @@ def rasa_env(now: str) -> dict[str, str]:
     }
 
 
-def parse_gold(model: Path, data: Path, now: str) -> list[dict[str, Any]]:
-    """Parse every example of ``data`` with ``model``; each row has the prediction and ``gold``."""
+def parse_gold(model: Path, data: list[Path], now: str) -> list[dict[str, Any]]:
+    """Parse every example of the ``data`` files with ``model`` (loaded once); each row has the
+    prediction and ``gold``, whose ``source`` is the file name."""
     command = [str(RASA_VENV / "python"), "-m", "nlu.parse", "--model", str(model)]
-    command += ["--now", now, "--nlu-data", str(data)]
+    command += ["--now", now]
+    for path in data:
+        command += ["--nlu-data", str(path)]
     done = subprocess.run(
         command, cwd=ROOT, env=rasa_env(now), capture_output=True, text=True, check=False
     )
@@ -193,8 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     args.reports.mkdir(parents=True, exist_ok=True)
 
     sets = sorted(args.heldout.glob("*.yml")) if args.heldout.is_dir() else [args.heldout]
-    by_set = {path.name: parse_gold(args.model, path, args.now) for path in sets}
-    rows = [row for part in by_set.values() for row in part]
+    rows = parse_gold(args.model, sets, args.now)
+    by_set = {path.name: [r for r in rows if r["gold"]["source"] == path.name] for path in sets}
     intents, entities = intent_scores(rows), entity_scores(rows)
     print(f"held-out examples: {len(rows)}  (model {args.model}, now {args.now})")
     for name, part in by_set.items():
