@@ -76,11 +76,11 @@ class KoreanValueExtractor(GraphComponent, EntityExtractorMixin):
             found = self.add_extractor_name(extract_values(text, now))
             kept = []
             for entity in message.get(ENTITIES, []):
-                if any(_overlaps(entity, f) for f in found if f["entity"] in _NEVER_LEARNED_ON):
+                learned_value = entity["entity"] in RULE_ENTITIES
+                claimed = [f for f in found if learned_value or f["entity"] in _NEVER_LEARNED_ON]
+                if any(_overlaps(entity, f) for f in claimed):
                     continue
-                if entity["entity"] in RULE_ENTITIES:
-                    if any(_overlaps(entity, f) for f in found):
-                        continue
+                if learned_value:
                     value = normalise(entity["entity"], text[entity["start"] : entity["end"]], now)
                     if value is None:
                         continue

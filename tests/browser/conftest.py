@@ -54,14 +54,19 @@ def _free_port() -> int:
 # Module scope: Playwright's sync API keeps an event loop running while it is open, which
 # would stop the asyncio tests of later modules from starting their own.
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    """Serve the web app over HTTP on loopback while the browser tests run.
-
-    The console's clock stands at the fixture data's "now" (the Monday after its week), so SLA
-    breaches and default weeks read the same whatever day the suite runs.
-    """
+def console_clock() -> Iterator[None]:
+    """The fixture data's "now" (the Monday after its week), so SLA breaches and default weeks
+    read the same whatever day the suite runs; the real clock is back afterwards, however the
+    console fixture ends."""
     real_clock = clock.clock
     clock.set_clock(clock.FrozenClock(NOW))
+    yield
+    clock.set_clock(real_clock)
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory, console_clock: None) -> Iterator[Console]:
+    """Serve the web app over HTTP on loopback while the browser tests run."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('console') / 'console.db'}"
     port = _free_port()
     ready = threading.Event()
@@ -105,7 +110,6 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     assert isinstance(server, uvicorn.Server)
     server.should_exit = True
     thread.join(10)
-    clock.set_clock(real_clock)
 
 
 @pytest.fixture(scope="module")
