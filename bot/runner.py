@@ -23,8 +23,9 @@ from bot.db import create_engine_and_sessions
 from bot.rasa_client import RasaClient
 from bot.services import holidays, sla
 from bot.services.escalation import run_escalation_worker
-from bot.services.outbox import Send, run_outbox_worker, telegram_sender
+from bot.services.outbox import Send, run_outbox_worker
 from bot.services.weekly_digest import Schedule, run_weekly_digest_worker
+from bot.telegram.sender import telegram_sender
 from bot.tracker_store import tracker_store_environment
 from bot.web import create_web_app
 

@@ -1,4 +1,5 @@
-"""SLA escalation: a request nobody acknowledged in time moves to the deputy, then to the head.
+"""SLA escalation: a request nobody acknowledged in time moves to the deputy, then to the head;
+an open request whose employee blocked the bot moves on along the chain too.
 
 All state is in the database — ``requests.due_at`` (next deadline, NULL when there is nowhere
 further to go) and ``requests.escalation_level`` (steps taken) — so the job can stop and start
@@ -13,16 +14,17 @@ import asyncio
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
 from bot.clock import SEOUL
 from bot.db.engine import session_scope
-from bot.db.models import Employee, Request, RequestEvent, RequestStatus
+from bot.db.models import OPEN_STATUSES, Employee, Request, RequestEvent, RequestStatus
 from bot.services import sla
+from bot.services.chain import next_in_chain
 from bot.services.periodic import run_every
-from bot.services.workspace import ESCALATION_NOTE, next_in_chain, reassign
+from bot.services.workspace import ESCALATION_NOTE, reassign, reroute_from_blocked
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,36 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 100
     return moved
 
 
+async def reroute_blocked(session: AsyncSession, *, limit: int = 100) -> int:
+    """Move the open requests of employees who blocked the bot on along the chain (the outbox
+    marks them blocked on a 403); return how many moved.
+
+    A request nobody further can take stays put with one ``unroutable`` event, so it is not
+    tried again every round. Runs in the caller's transaction; commit afterwards.
+    """
+    already_unroutable = exists().where(
+        RequestEvent.request_id == Request.id,
+        RequestEvent.action == "unroutable",
+        RequestEvent.employee_id == Request.employee_id,
+    )
+    stuck = await session.execute(
+        select(Request.id, Employee)
+        .join(
+            Employee, and_(Employee.id == Request.employee_id, Employee.telegram_blocked.is_(True))
+        )
+        .where(Request.status.in_(OPEN_STATUSES), ~already_unroutable)
+        .order_by(Request.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Request)
+    )
+    moved = 0
+    for request_id, employee in stuck.all():
+        target = await reroute_from_blocked(session, employee=employee, request_id=request_id)
+        moved += target is not None
+    await session.flush()
+    return moved
+
+
 async def run_escalation_worker(
     sessions: async_sessionmaker[AsyncSession], *, interval: float, stop: asyncio.Event
 ) -> None:
@@ -97,6 +129,8 @@ async def run_escalation_worker(
 
     async def escalation_round() -> None:
         async with session_scope(sessions) as session:
+            # First the blocked: a re-routed request gets a new deadline and is not escalated.
+            await reroute_blocked(session)
             await escalate_due(session, now=clock.now())
 
     await run_every(interval, stop, escalation_round, name="escalation")

@@ -11,8 +11,8 @@ from bot.clock import SEOUL
 from bot.db.inserts import insert_unless_conflict
 from bot.db.models import Policyholder, Request, RequestEvent, RequestKind
 from bot.services.alerts import alert_buttons, alert_text
+from bot.services.chain import route_policyholder
 from bot.services.outbox import enqueue
-from bot.services.routing import route_policyholder
 from bot.services.sla import due_at
 
 
@@ -67,7 +67,7 @@ async def open_request(
         raise RuntimeError("could not allocate a request reference")
     request = await session.get_one(Request, request_id)
 
-    note = f"배정: {route.employee.display_name} ({route.reason})" if route else "배정할 직원 없음"
+    note = f"배정: {route.employee.display_name} ({route.role})" if route else "배정할 직원 없음"
     session.add(
         RequestEvent(
             request_id=request.id,
@@ -77,11 +77,11 @@ async def open_request(
             employee_id=route.employee.id if route else None,
         )
     )
-    if route and route.employee.telegram_chat_id is not None and route.reason != "unreachable":
+    if route and route.employee.telegram_chat_id is not None and route.role != "unreachable":
         await enqueue(
             session,
             chat_id=route.employee.telegram_chat_id,
-            text=alert_text(request, policyholder, route_reason=route.reason),
+            text=alert_text(request, policyholder, route_reason=route.role),
             reply_markup=alert_buttons(request.id),
             request_id=request.id,
             employee_id=route.employee.id,

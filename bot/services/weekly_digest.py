@@ -27,6 +27,7 @@ from bot.clock import SEOUL
 from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import Department, Employee
+from bot.services.chain import department_head
 from bot.services.outbox import enqueue_once, queued_with_key
 from bot.services.periodic import run_every
 from bot.services.reports import (
@@ -36,7 +37,6 @@ from bot.services.reports import (
     format_share,
     weekly_report,
 )
-from bot.services.routing import department_head
 
 log = logging.getLogger(__name__)
 

@@ -28,11 +28,11 @@ from bot.db.models import (
     RequestStatus,
 )
 from bot.services.alerts import alert_text
+from bot.services.chain import ChainLink, chain_for, next_in_chain
 from bot.services.labels import REQUEST_KIND_LABELS
 from bot.services.ledger import record_contact
 from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
-from bot.services.routing import department_head, is_reachable
 from bot.services.sla import as_utc, due_at
 
 HANDOFF = timedelta(hours=24)  # the relay stays open this long after the employee's last message
@@ -95,52 +95,7 @@ def skip_comment_keyboard(request_id: int) -> dict[str, Any]:
     return {"inline_keyboard": [[{"text": "건너뛰기", "callback_data": f"rate:{request_id}:skip"}]]}
 
 
-# --- chain and permissions ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class ChainLink:
-    employee: Employee
-    role: str  # owner|deputy|head
-
-
-async def chain_for(session: AsyncSession, request: Request) -> list[ChainLink]:
-    """The people who may handle ``request``: owner → deputy → head (no one twice)."""
-    policyholder = await session.get(Policyholder, request.policyholder_id)
-    owner_id = policyholder.employee_id if policyholder else None
-    owner = await session.get(Employee, owner_id) if owner_id else None
-    if owner is None and request.employee_id is not None:
-        owner = await session.get(Employee, request.employee_id)
-    if owner is None:
-        return []
-    links = [ChainLink(owner, "owner")]
-    if owner.deputy_id is not None:
-        deputy = await session.get(Employee, owner.deputy_id)
-        if deputy is not None:
-            links.append(ChainLink(deputy, "deputy"))
-    head = await department_head(session, owner.department_id)
-    if head is not None:
-        links.append(ChainLink(head, "head"))
-    seen: set[int] = set()
-    unique = []
-    for link in links:
-        if link.employee.id not in seen:
-            seen.add(link.employee.id)
-            unique.append(link)
-    return unique
-
-
-async def next_in_chain(
-    session: AsyncSession, request: Request, *, after_id: int | None, today: date
-) -> ChainLink | None:
-    """The first reachable person further along the chain than ``after_id``."""
-    chain = await chain_for(session, request)
-    ids = [link.employee.id for link in chain]
-    start = ids.index(after_id) + 1 if after_id in ids else 0
-    for link in chain[start:]:
-        if link.employee.id != after_id and is_reachable(link.employee, today):
-            return link
-    return None
-
-
+# --- permissions -------------------------------------------------------------------------------
 async def can_act(session: AsyncSession, *, employee: Employee, request: Request) -> bool:
     """The assignee, anyone in the request's chain, or anyone alerted about it may act on it."""
     if request.employee_id == employee.id:

@@ -34,10 +34,10 @@ from bot.services import workspace
 from bot.services.invites import START_PREFIX, redeem_invite
 from bot.services.labels import REQUEST_STATUS_LABELS
 from bot.services.ledger import record_contact
-from bot.services.outbox import reply_markup_from_json
 from bot.services.sla import as_utc
 from bot.services.workspace import WorkspaceError
 from bot.telegram.context import services
+from bot.telegram.sender import reply_markup_from_json
 
 log = logging.getLogger(__name__)
 

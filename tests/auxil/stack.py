@@ -28,9 +28,10 @@ from bot.runner import (
     web_server,
 )
 from bot.services.escalation import run_escalation_worker
-from bot.services.outbox import run_outbox_worker, telegram_sender
+from bot.services.outbox import run_outbox_worker
 from bot.services.seed import seed_demo
 from bot.telegram.app import build_application
+from bot.telegram.sender import telegram_sender
 from tests.auxil.fake_telegram import FakeTelegram
 
 WEBHOOK_SECRET = "e2e_webhook-Secret-42"

@@ -17,14 +17,15 @@ from bot.db.engine import session_scope
 from bot.db.models import Contact, Employee, OutboxMessage, Policyholder, Request, RequestEvent
 from bot.rasa_client import RasaClient
 from bot.services import workspace
+from bot.services.chain import route_policyholder
 from bot.services.invites import create_invite
 from bot.services.ledger import record_contact
-from bot.services.outbox import run_outbox_worker, telegram_sender
+from bot.services.outbox import run_outbox_worker
 from bot.services.relay import consume_policyholder_text
-from bot.services.routing import route_policyholder
 from bot.services.workspace import WorkspaceError
 from bot.telegram import employee as employee_handlers
 from bot.telegram.context import SERVICES_KEY, BotServices
+from bot.telegram.sender import telegram_sender
 from tests.auxil.employees import (
     DEPUTY_CHAT,
     HEAD_CHAT,
@@ -175,9 +176,9 @@ async def test_away_employee_is_skipped_by_routing(
         ph = await session.get(Policyholder, org.policyholder_id)
         assert ph is not None
         route = await route_policyholder(session, policyholder=ph, today=date(2026, 11, 24))
-        assert route is not None and route.reason == "deputy"
+        assert route is not None and route.role == "deputy"
         route = await route_policyholder(session, policyholder=ph, today=date(2026, 11, 28))
-        assert route is not None and route.reason == "owner"
+        assert route is not None and route.role == "owner"
     async with session_scope(sessions) as session:
         owner = await session.get(Employee, org.owner_id)
         assert owner is not None
