@@ -68,3 +68,23 @@ CHAT_BANNER = (
     "버튼은 번호로 고를 수 있어요."
 )
 CHAT_ALERT = "[직원 알림 → {chat_id}] {text}"
+
+# What the employee did with a request (sent through the outbox)
+PH_ACKNOWLEDGED = (
+    "요청하신 건이 접수됐어요.\n접수 번호: {reference}\n담당: {employee}\n곧 연락드릴게요."
+)
+PH_RESOLVED = (
+    "요청하신 건이 처리됐어요.\n접수 번호: {reference}\n담당: {employee}\n\n"
+    "상담은 어떠셨나요? 별점(1~5)을 눌러 주세요."
+)
+PH_HANDED_OVER = (
+    "담당자가 바뀌었어요.\n접수 번호: {reference}\n새 담당: {employee}\n이어서 도와드릴게요."
+)
+PH_RELAY_SIGNATURE = "{text}\n\n— 국제생명 {employee}"
+PH_RELAY_FIRST_NOTE = "\n(이 대화에 메시지를 보내시면 담당 직원에게 바로 전달돼요.)"
+PH_RATING_THANKS = (
+    "별점 {stars}점, 고마워요! 더 하실 말씀이 있으면 적어 주세요. "
+    "없으시면 [건너뛰기]를 눌러 주세요."
+)
+PH_COMMENT_THANKS = "소중한 의견 고마워요. 담당 직원에게 잘 전할게요."
+PH_RATING_DONE = "평가해 주셔서 고마워요."

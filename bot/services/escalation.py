@@ -21,10 +21,11 @@ from bot import clock
 from bot.clock import SEOUL
 from bot.db.engine import session_scope
 from bot.db.models import OPEN_STATUSES, Employee, Request, RequestEvent, RequestStatus
+from bot.employee_texts import ESCALATION_NOTE
 from bot.services import sla
+from bot.services.casework import reassign, reroute_from_blocked
 from bot.services.chain import next_in_chain
 from bot.services.periodic import run_every
-from bot.services.workspace import ESCALATION_NOTE, reassign, reroute_from_blocked
 
 log = logging.getLogger(__name__)
 

@@ -32,3 +32,8 @@ POLICY_STATUS_LABELS = {
 def won(amount: int) -> str:
     """1000000 → '1,000,000원'."""
     return f"{amount:,}원"
+
+
+def kind_label(kind: str) -> str:
+    """Korean label of a request kind."""
+    return REQUEST_KIND_LABELS.get(kind, kind)

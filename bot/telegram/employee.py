@@ -30,12 +30,12 @@ from bot import clock
 from bot.clock import SEOUL
 from bot.db.engine import session_scope
 from bot.db.models import Contact, Employee, Policyholder, Request
-from bot.services import workspace
+from bot.services import alerts, casework, labels, portfolio, ratings, relay
+from bot.services.casefile import WorkspaceError
 from bot.services.invites import START_PREFIX, redeem_invite
 from bot.services.labels import REQUEST_STATUS_LABELS
 from bot.services.ledger import record_contact
 from bot.services.sla import as_utc
-from bot.services.workspace import WorkspaceError
 from bot.telegram.context import services
 from bot.telegram.sender import reply_markup_from_json
 
@@ -287,16 +287,16 @@ async def _apply_button(
     session: AsyncSession, action: str, request: Request, employee: Employee
 ) -> str:
     if action == "ack":
-        done = await workspace.acknowledge(session, request=request, employee=employee)
+        done = await casework.acknowledge(session, request=request, employee=employee)
         return (ACKED if done else ALREADY_ACKED).format(reference=request.reference)
     if action == "done":
-        done = await workspace.resolve(session, request=request, employee=employee)
+        done = await casework.resolve(session, request=request, employee=employee)
         return (RESOLVED if done else ALREADY_RESOLVED).format(reference=request.reference)
     if action == "handover":
-        target = await workspace.hand_over(session, request=request, employee=employee)
+        target = await casework.hand_over(session, request=request, employee=employee)
         return HANDED_OVER.format(reference=request.reference, employee=target.display_name)
     if action == "reply":
-        await workspace.start_reply(session, request=request, employee=employee)
+        await casework.start_reply(session, request=request, employee=employee)
         policyholder = await session.get(Policyholder, request.policyholder_id)
         return REPLY_PROMPT.format(
             reference=request.reference, policyholder=policyholder.name if policyholder else ""
@@ -323,8 +323,8 @@ async def refresh_alerts(
             request = await session.get(Request, request_id)
             if request is None:
                 return
-            text, markup = await workspace.alert_view(session, request)
-            targets = await workspace.alert_messages(session, request)
+            text, markup = await alerts.alert_view(session, request)
+            targets = await alerts.alert_messages(session, request)
         if pending is not None:
             targets = [t for t in targets if t in pending]
         pending = set()
@@ -389,7 +389,7 @@ async def on_employee_message(
         assert me is not None
         request: Request | None = None
         if message.reply_to_message is not None:
-            request = await workspace.request_for_message(
+            request = await relay.request_for_message(
                 session, chat_id=message.chat_id, message_id=message.reply_to_message.message_id
             )
             if request is None:
@@ -400,7 +400,7 @@ async def on_employee_message(
         if request is None:
             await message.reply_text(HINT)
             return
-        contact = await workspace.relay_to_policyholder(
+        contact = await relay.relay_to_policyholder(
             session,
             request=request,
             employee=me,
@@ -498,7 +498,7 @@ def _day(moment: Any) -> str:
 
 
 async def _mine(session: AsyncSession, employee: Employee) -> str:
-    lines = await workspace.my_policyholders(session, employee=employee)
+    lines = await portfolio.my_policyholders(session, employee=employee)
     if not lines:
         return MINE_EMPTY
     out = [MINE_HEADER.format(name=employee.display_name, count=len(lines))]
@@ -516,7 +516,7 @@ async def _mine(session: AsyncSession, employee: Employee) -> str:
 
 
 async def _open(session: AsyncSession, employee: Employee) -> str:
-    requests = await workspace.open_requests(session, employee=employee)
+    requests = await portfolio.open_requests(session, employee=employee)
     if not requests:
         return OPEN_EMPTY
     out = [OPEN_HEADER.format(count=len(requests))]
@@ -529,7 +529,7 @@ async def _open(session: AsyncSession, employee: Employee) -> str:
             OPEN_LINE.format(
                 urgent="🚨 " if request.urgent else "",
                 reference=request.reference,
-                kind=workspace.kind_label(request.kind),
+                kind=labels.kind_label(request.kind),
                 policyholder=policyholder.name if policyholder else "",
                 status=REQUEST_STATUS_LABELS.get(request.status, request.status),
                 due=due,
@@ -542,9 +542,9 @@ async def _touch(session: AsyncSession, employee: Employee, command: str, args: 
     key, _, note = args.partition(" ")
     if not key or not note.strip():
         return TOUCH_USAGE.format(command=command, example=TOUCH_EXAMPLES[command])
-    policyholder = await workspace.find_my_policyholder(session, employee=employee, key=key)
+    policyholder = await portfolio.find_my_policyholder(session, employee=employee, key=key)
     channel = "visit" if command == "visit" else "phone"
-    await workspace.log_touch(
+    await portfolio.log_touch(
         session,
         employee=employee,
         policyholder=policyholder,
@@ -575,7 +575,7 @@ async def _away(session: AsyncSession, employee: Employee, args: str) -> str:
             return AWAY_NONE
         return AWAY_STATUS.format(start=employee.away_from, end=employee.away_until or "미정")
     if parts[0].lower() in ("off", "해제", "clear"):
-        await workspace.set_away(session, employee=employee, start=None, end=None)
+        await portfolio.set_away(session, employee=employee, start=None, end=None)
         return AWAY_CLEARED
     if len(parts) != 2:
         return AWAY_USAGE
@@ -586,7 +586,7 @@ async def _away(session: AsyncSession, employee: Employee, args: str) -> str:
             days.append(parse_day(value, today))
         except ValueError:
             return BAD_DATE.format(value=value)
-    await workspace.set_away(session, employee=employee, start=days[0], end=days[1])
+    await portfolio.set_away(session, employee=employee, start=days[0], end=days[1])
     return AWAY_SET.format(start=days[0].isoformat(), end=days[1].isoformat())
 
 
@@ -615,12 +615,12 @@ async def on_rating_button(
         if seen is None and policyholder is not None and request is not None:
             if value == "skip":
                 if policyholder.rating_pending_request_id == request.id:
-                    await workspace.finish_rating(
+                    await ratings.finish_rating(
                         session, request=request, policyholder=policyholder, comment=None
                     )
                     accepted = True
             elif value.isdigit() and request.rating is None:
-                accepted = await workspace.rate(
+                accepted = await ratings.rate(
                     session,
                     request=request,
                     policyholder=policyholder,

@@ -11,7 +11,7 @@ from bot.clock import SEOUL, Clock, FrozenClock, set_clock
 from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import Employee, OutboxMessage, Request, RequestEvent
-from bot.services import workspace
+from bot.services import casework
 from bot.services.escalation import escalate_due, reroute_blocked
 from bot.services.sla import Deadlines, due_at
 from tests.auxil.employees import DEPUTY_CHAT, HEAD_CHAT, OWNER_CHAT, build_org, freeze, new_request
@@ -114,7 +114,7 @@ async def test_acknowledged_requests_do_not_escalate(
         req = await session.get(Request, request.id)
         owner = await session.get(Employee, org.owner_id)
         assert req is not None and owner is not None
-        await workspace.acknowledge(session, request=req, employee=owner)
+        await casework.acknowledge(session, request=req, employee=owner)
     assert await _escalate(sessions, frozen.now() + timedelta(days=10)) == 0
 
 
