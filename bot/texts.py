@@ -88,3 +88,7 @@ PH_RATING_THANKS = (
 )
 PH_COMMENT_THANKS = "소중한 의견 고마워요. 담당 직원에게 잘 전할게요."
 PH_RATING_DONE = "평가해 주셔서 고마워요."
+
+# Rating buttons (a short answer on the pressed button)
+RATING_EXPIRED = "이미 평가가 끝났거나 평가할 수 없는 요청이에요."
+RATING_THANKS_TOAST = "고마워요!"

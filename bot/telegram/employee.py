@@ -1,11 +1,15 @@
-"""Telegram handlers for employees: invite links, alert buttons, relay, commands, ratings.
+"""Telegram handlers for employees: invite links, alert buttons, the relay, commands.
 
-``register(application)`` adds one handler in group -1, ahead of the policyholder handlers
-(group 0). It takes an update — and stops further handling with ``ApplicationHandlerStop`` —
-when the sender is a linked employee, when the update is an employee invite
-(``/start emp-<code>``), an alert button (``req:…``) or a rating button (``rate:…``, pressed by
-a policyholder), or an employee-only command sent by someone who is not an employee (refused).
-Everything else falls through to the policyholder handlers.
+``register(application)`` declares them with python-telegram-bot's own routing, ahead of the
+policyholder handlers (group 0):
+
+- group -2, ``who_is_talking``: for every update in a private chat, whether the chat is a linked
+  employee's, read from the database (an invite may have linked it a moment ago, in another app
+  process) and kept in the application's employee-chat filter that the handlers below use;
+- group -1: alert buttons (``req:…``), invites (``/start emp-<code>``), the commands of
+  ``COMMANDS`` (the employee-only ones refused to anyone else), text to relay, and anything else
+  in an employee's chat. Each of them ends the update's handling (``ApplicationHandlerStop``), so
+  employees never reach the policyholder flow; everything else falls through to it.
 
 Telegram command names must be Latin (a–z, 0–9, _), so the commands are English with Korean
 descriptions, registered with setMyCommands for each employee's own chat when it is linked
@@ -17,24 +21,38 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import wraps
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, Message, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot import clock
 from bot.clock import SEOUL
 from bot.db.engine import session_scope
-from bot.db.models import Contact, Employee, Policyholder, Request
-from bot.services import alerts, casework, labels, portfolio, ratings, relay
+from bot.db.models import Employee, Policyholder, Request
+from bot.services import alerts, casework, labels, portfolio, relay
 from bot.services.casefile import WorkspaceError
 from bot.services.invites import START_PREFIX, redeem_invite
 from bot.services.labels import REQUEST_STATUS_LABELS
-from bot.services.ledger import record_contact
+from bot.services.ledger import is_update_stored, record_contact
 from bot.services.sla import as_utc
 from bot.telegram.context import services
 from bot.telegram.sender import reply_markup_from_json
@@ -42,24 +60,8 @@ from bot.telegram.sender import reply_markup_from_json
 log = logging.getLogger(__name__)
 
 # --- Korean text for employees (one place) ------------------------------------------------------
-COMMANDS: list[tuple[str, str]] = [
-    ("mine", "내 담당 계약자 (최근 연락일, 진행 중 요청)"),
-    ("open", "처리 중인 요청"),
-    ("visit", "방문 기록: /visit 번호 메모"),
-    ("call", "전화 상담 기록: /call 번호 메모"),
-    ("away", "부재 등록: /away 시작일 종료일 · 해제: /away off"),
-    ("cancel", "답장 입력 취소"),
-    ("help", "직원용 도움말"),
-]
-EMPLOYEE_ONLY = {"mine", "open", "visit", "call", "away"}
-HELP = (
-    "밀착 직원용 명령어입니다.\n"
-    "/mine — 내 담당 계약자 목록 (번호, 최근 연락일, 진행 중 요청)\n"
-    "/open — 처리 중인 요청\n"
-    "/visit 번호 메모 — 방문 기록 (예: /visit 3 현관에서 판촉물 전달)\n"
-    "/call 번호 메모 — 전화 상담 기록\n"
-    "/away 2026-12-01 2026-12-05 — 부재 등록 (그동안 새 알림은 대리 담당자에게 갑니다)\n"
-    "/away off — 부재 해제\n\n"
+HELP_HEADER = "밀착 직원용 명령어입니다."
+HELP_FOOTER = (
     "요청 알림의 [접수] [답장] [완료] [이관] 버튼으로 처리하세요. 알림이나 계약자 메시지에 "
     "텔레그램 '답장'으로 글을 쓰면 계약자에게 전달됩니다."
 )
@@ -103,87 +105,108 @@ AWAY_CLEARED = "부재를 해제했습니다. 새 요청 알림을 다시 받습
 AWAY_STATUS = "현재 부재 등록: {start} ~ {end}\n해제하려면 /away off"
 AWAY_NONE = "부재 등록이 없습니다.\n" + AWAY_USAGE
 BAD_DATE = "날짜를 이해하지 못했습니다: {value} (예: 2026-12-01)"
-# Policyholder-facing (해요체)
-RATING_EXPIRED = "이미 평가가 끝났거나 평가할 수 없는 요청이에요."
-RATING_THANKS_TOAST = "고마워요!"
 BUTTON_LABELS = {"ack": "접수", "reply": "답장", "done": "완료", "handover": "이관"}
 EDIT_ATTEMPTS = 4
 MAX_EDIT_WAIT = 30.0  # seconds; a longer flood-control wait is not worth holding a task for
+REQUEST_BUTTON = r"^req:"
+EMPLOYEE_CHATS_KEY = "employee_chats"
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Add the employee workspace handler (group -1, before the policyholder handlers)."""
-    application.add_handler(TypeHandler(Update, dispatch), group=-1)
+    """Add the employee handlers (groups -2 and -1, before the policyholder handlers)."""
+    employee_chats = filters.Chat(allow_empty=False)
+    application.bot_data[EMPLOYEE_CHATS_KEY] = employee_chats
+    new_message = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    from_employee = new_message & employee_chats
+    invite = filters.Regex(rf"^/start(@\w+)?\s+{re.escape(START_PREFIX)}")
+    employee_only = [command.name for command in COMMANDS if command.employee_only]
+    application.add_handler(TypeHandler(Update, who_is_talking), group=-2)
+    handlers: list[BaseHandler[Any, Any, Any]] = [
+        CallbackQueryHandler(on_request_button, pattern=REQUEST_BUTTON),
+        CommandHandler("start", on_invite, filters=new_message & invite),
+        CommandHandler(employee_only, refuse, filters=new_message & ~employee_chats),
+        *(
+            CommandHandler(command.name, command_callback(command), filters=from_employee)
+            for command in COMMANDS
+        ),
+        # /start and commands we do not have: the help.
+        MessageHandler(from_employee & filters.COMMAND, command_callback(HELP_COMMAND)),
+        MessageHandler(from_employee & filters.TEXT, on_text),
+        MessageHandler(from_employee, on_not_text),
+        # Edits and the like in an employee's chat are not for the policyholder flow either.
+        MessageHandler(filters.ChatType.PRIVATE & employee_chats, _ignore),
+        CallbackQueryHandler(on_other_button),
+    ]
+    application.add_handlers(handlers, group=-1)
 
 
-async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Take the update if it belongs to the employee workspace; otherwise let it pass."""
+async def who_is_talking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Keep the employee-chat filter true for this private chat exactly when it is an employee's.
+
+    Read for every update rather than cached: each chat's updates run one at a time, so the
+    filter is current for the update that follows, whoever linked the chat in between.
+    """
     chat = update.effective_chat
-    if chat is None or chat.type != "private":
+    if chat is None or chat.type != ChatType.PRIVATE:
         return
-    sessions = _sessions(context)
-    query = update.callback_query
-    if query is not None and query.data:
-        if query.data.startswith("rate:"):
-            await on_rating_button(update, context, sessions)
-            raise ApplicationHandlerStop
-        if query.data.startswith("req:"):
-            await on_request_button(update, context, sessions)
-            raise ApplicationHandlerStop
-    message = update.message
-    text = message.text if message is not None and message.text else ""
-    command, args = parse_command(text, context.bot.username)
-    if command == "start" and args.startswith(START_PREFIX):
-        await on_invite(update, context, sessions, args[len(START_PREFIX) :].strip())
+    async with _sessions(context)() as session:
+        employee_id = await session.scalar(
+            select(Employee.id).where(Employee.telegram_chat_id == chat.id)
+        )
+    chats = _employee_chats(context)
+    if employee_id is None:
+        chats.remove_chat_ids(chat.id)
+    else:
+        chats.add_chat_ids(chat.id)
+
+
+def _employee_chats(context: ContextTypes.DEFAULT_TYPE) -> filters.Chat:
+    chats = context.bot_data[EMPLOYEE_CHATS_KEY]
+    assert isinstance(chats, filters.Chat)
+    return chats
+
+
+def _then_stop(handler: Handler) -> Handler:
+    """Run ``handler``, then end the update's handling: the policyholder flow never sees it."""
+
+    @wraps(handler)
+    async def handle_and_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await handler(update, context)
         raise ApplicationHandlerStop
 
-    async with sessions() as session:
-        employee = await session.scalar(
-            select(Employee).where(Employee.telegram_chat_id == chat.id)
-        )
-    if employee is None:
-        if command in EMPLOYEE_ONLY:
-            await refuse(update, context, sessions)
-            raise ApplicationHandlerStop
-        return
-    if query is not None:  # some other button in an employee chat
-        await query.answer()
-        raise ApplicationHandlerStop
-    if message is None:
-        raise ApplicationHandlerStop
-    try:
-        await on_employee_message(update, context, sessions, employee, command, args)
-    except WorkspaceError as error:
-        await message.reply_text(str(error))
-    raise ApplicationHandlerStop
+    return handle_and_stop
 
 
 def _sessions(context: ContextTypes.DEFAULT_TYPE) -> async_sessionmaker[AsyncSession]:
     return services(context).sessions
 
 
-def parse_command(text: str, bot_username: str | None) -> tuple[str | None, str]:
-    """'/visit@milchak_bot 3 메모' → ('visit', '3 메모'); plain text → (None, text)."""
-    match = re.match(r"^/([A-Za-z0-9_]+)(?:@(\w+))?(?:\s+(.*))?$", text.strip(), re.DOTALL)
-    if match is None:
-        return None, text
-    name, mention, rest = match.groups()
-    if mention and bot_username and mention.lower() != bot_username.lower():
-        return None, text
-    return name.lower(), (rest or "").strip()
+@_then_stop
+async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Nothing to do (an edited message in an employee's chat)."""
+
+
+async def on_other_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other button in an employee's chat is only acknowledged; a policyholder's passes on."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None
+    if chat is None or chat.id not in _employee_chats(context).chat_ids:
+        return
+    await query.answer()
+    raise ApplicationHandlerStop
 
 
 # --- invites --------------------------------------------------------------------------------------
-async def on_invite(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    sessions: async_sessionmaker[AsyncSession],
-    code: str,
-) -> None:
+@_then_stop
+async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Redeem an employee invite for this chat and show the employee commands."""
     assert update.effective_chat is not None and update.message is not None
     chat_id = update.effective_chat.id
-    async with session_scope(sessions) as session:
+    code = command_args(update.message)[len(START_PREFIX) :].strip()
+    async with session_scope(_sessions(context)) as session:
         redemption = await redeem_invite(session, code=code, chat_id=chat_id)
     await update.message.reply_text(redemption.message)
     if redemption.outcome == "linked":
@@ -196,22 +219,18 @@ async def on_invite(
 async def set_employee_commands(bot: Bot, chat_id: int) -> None:
     """Show the employee commands (Korean descriptions) in this employee's chat menu only."""
     await bot.set_my_commands(
-        [BotCommand(name, description) for name, description in COMMANDS],
+        [BotCommand(command.name, command.menu) for command in COMMANDS],
         scope=BotCommandScopeChat(chat_id),
     )
 
 
-async def refuse(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, sessions: async_sessionmaker[AsyncSession]
-) -> None:
+@_then_stop
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Refuse an employee command from someone else, keeping both messages in the ledger."""
     assert update.message is not None and update.effective_user is not None
     user_id = update.effective_user.id
-    async with session_scope(sessions) as session:
-        seen = await session.scalar(
-            select(Contact.id).where(Contact.telegram_update_id == update.update_id)
-        )
-        if seen is not None:
+    async with session_scope(_sessions(context)) as session:
+        if await is_update_stored(session, update.update_id):
             return
         policyholder = await session.scalar(
             select(Policyholder).where(Policyholder.telegram_user_id == user_id)
@@ -235,10 +254,10 @@ async def refuse(
 
 
 # --- alert buttons -----------------------------------------------------------------------------
-async def on_request_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, sessions: async_sessionmaker[AsyncSession]
-) -> None:
+@_then_stop
+async def on_request_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """접수 / 답장 / 완료 / 이관 on an alert."""
+    sessions = _sessions(context)
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_chat is not None
     chat_id = update.effective_chat.id
@@ -256,7 +275,7 @@ async def on_request_button(
             await query.answer(BUTTON_REFUSED, show_alert=True)
             return
         await query.answer()
-        if await _seen(session, update.update_id):  # Telegram delivered this press again
+        if await is_update_stored(session, update.update_id):  # delivered again
             return
         request = await session.get(Request, request_id)
         if request is None:
@@ -362,31 +381,32 @@ def _seconds(value: float | timedelta) -> float:
 
 
 # --- employee messages ---------------------------------------------------------------------------
-async def on_employee_message(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    sessions: async_sessionmaker[AsyncSession],
-    employee: Employee,
-    command: str | None,
-    args: str,
-) -> None:
-    """Commands, or text to relay to a policyholder."""
+@_then_stop
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text from an employee: relayed to the policyholder of the request it answers."""
     message = update.message
     assert message is not None
-    if command is not None:
-        await on_command(update, sessions, employee, command, args)
-        return
-    if not message.text:
-        await message.reply_text(TEXT_ONLY)
-        return
+    try:
+        await relay_text(update, context, message)
+    except WorkspaceError as error:
+        await message.reply_text(str(error))
+
+
+@_then_stop
+async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo, a sticker…: only text is relayed."""
+    assert update.message is not None
+    await update.message.reply_text(TEXT_ONLY)
+
+
+async def relay_text(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
+    """Send the text on to the replied-to request's policyholder, or the one 답장 was pressed for."""
+    assert message.text is not None
+    sessions = _sessions(context)
     async with session_scope(sessions) as session:
-        seen = await session.scalar(
-            select(Contact.id).where(Contact.telegram_update_id == update.update_id)
-        )
-        if seen is not None:  # Telegram delivered this update again
+        if await is_update_stored(session, update.update_id):  # Telegram delivered it again
             return
-        me = await session.get(Employee, employee.id)
-        assert me is not None
+        me = await _employee(session, message.chat_id)
         request: Request | None = None
         if message.reply_to_message is not None:
             request = await relay.request_for_message(
@@ -418,46 +438,39 @@ async def on_employee_message(
     )
 
 
-async def on_command(
-    update: Update,
-    sessions: async_sessionmaker[AsyncSession],
-    employee: Employee,
-    command: str,
-    args: str,
-) -> None:
-    """/mine /open /visit /call /away /cancel /help (and /start for a linked employee)."""
-    message = update.message
-    assert message is not None
-    async with session_scope(sessions) as session:
-        if await _seen(session, update.update_id):  # Telegram delivered this command again
-            return
-        me = await session.get(Employee, employee.id)
-        assert me is not None
-        try:
-            if command == "mine":
-                answer = await _mine(session, me)
-            elif command == "open":
-                answer = await _open(session, me)
-            elif command in ("visit", "call"):
-                answer = await _touch(session, me, command, args)
-            elif command == "away":
-                answer = await _away(session, me, args)
-            elif command == "cancel":
-                me.reply_request_id = None
-                answer = REPLY_CANCELLED
-            else:
-                answer = HELP
-        except WorkspaceError as error:
-            answer = str(error)
-        await _record_exchange(
-            session, update, employee=me, said=message.text or f"/{command}", answer=answer
-        )
-    await message.reply_text(answer)
+def command_callback(command: Command) -> Handler:
+    """The handler that runs ``command`` for an employee and records the exchange."""
+
+    @_then_stop
+    async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        assert message is not None
+        async with session_scope(_sessions(context)) as session:
+            if await is_update_stored(session, update.update_id):  # delivered again
+                return
+            me = await _employee(session, message.chat_id)
+            try:
+                answer = await command.run(session, me, command_args(message))
+            except WorkspaceError as error:
+                answer = str(error)
+            await _record_exchange(
+                session, update, employee=me, said=message.text or f"/{command.name}", answer=answer
+            )
+        await message.reply_text(answer)
+
+    return run_command
 
 
-async def _seen(session: AsyncSession, update_id: int) -> bool:
-    found = await session.scalar(select(Contact.id).where(Contact.telegram_update_id == update_id))
-    return found is not None
+def command_args(message: Message) -> str:
+    """'/visit@milchak_bot 3 메모' → '3 메모': what follows the command, inner spacing kept."""
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1].strip() if len(parts) == 2 else ""
+
+
+async def _employee(session: AsyncSession, chat_id: int) -> Employee:
+    employee = await session.scalar(select(Employee).where(Employee.telegram_chat_id == chat_id))
+    assert employee is not None  # who_is_talking found them for this very update
+    return employee
 
 
 async def _record_exchange(
@@ -497,7 +510,7 @@ def _day(moment: Any) -> str:
     return as_utc(moment).astimezone(SEOUL).strftime("%m/%d") if moment else "없음"
 
 
-async def _mine(session: AsyncSession, employee: Employee) -> str:
+async def _mine(session: AsyncSession, employee: Employee, args: str) -> str:
     lines = await portfolio.my_policyholders(session, employee=employee)
     if not lines:
         return MINE_EMPTY
@@ -515,7 +528,7 @@ async def _mine(session: AsyncSession, employee: Employee) -> str:
     return "\n".join(out)
 
 
-async def _open(session: AsyncSession, employee: Employee) -> str:
+async def _open(session: AsyncSession, employee: Employee, args: str) -> str:
     requests = await portfolio.open_requests(session, employee=employee)
     if not requests:
         return OPEN_EMPTY
@@ -554,6 +567,23 @@ async def _touch(session: AsyncSession, employee: Employee, command: str, args: 
     return TOUCH_SAVED.format(name=policyholder.name, label=TOUCH_LABELS[channel])
 
 
+async def _visit(session: AsyncSession, employee: Employee, args: str) -> str:
+    return await _touch(session, employee, "visit", args)
+
+
+async def _call(session: AsyncSession, employee: Employee, args: str) -> str:
+    return await _touch(session, employee, "call", args)
+
+
+async def _cancel(session: AsyncSession, employee: Employee, args: str) -> str:
+    employee.reply_request_id = None
+    return REPLY_CANCELLED
+
+
+async def _help(session: AsyncSession, employee: Employee, args: str) -> str:
+    return HELP
+
+
 def parse_day(value: str, today: date) -> date:
     """'2026-12-01', '20261201', '12-01' or '12/1' → a date (this year unless given)."""
     value = value.strip()
@@ -590,46 +620,51 @@ async def _away(session: AsyncSession, employee: Employee, args: str) -> str:
     return AWAY_SET.format(start=days[0].isoformat(), end=days[1].isoformat())
 
 
-# --- ratings (pressed by the policyholder) ------------------------------------------------------
-async def on_rating_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    """rate:<request>:<1-5|skip> from the policyholder who was asked."""
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    try:
-        _, raw_id, value = query.data.split(":", 2)
-        request_id = int(raw_id)
-    except ValueError:
-        await query.answer()
-        return
-    accepted = False
-    async with session_scope(sessions) as session:
-        seen = await session.scalar(
-            select(Contact.id).where(Contact.telegram_update_id == update.update_id)
-        )
-        policyholder = await session.scalar(
-            select(Policyholder).where(Policyholder.telegram_user_id == update.effective_user.id)
-        )
-        request = await session.get(Request, request_id)
-        if seen is None and policyholder is not None and request is not None:
-            if value == "skip":
-                if policyholder.rating_pending_request_id == request.id:
-                    await ratings.finish_rating(
-                        session, request=request, policyholder=policyholder, comment=None
-                    )
-                    accepted = True
-            elif value.isdigit() and request.rating is None:
-                accepted = await ratings.rate(
-                    session,
-                    request=request,
-                    policyholder=policyholder,
-                    stars=int(value),
-                    telegram_update_id=update.update_id,
-                )
-    await query.answer(RATING_THANKS_TOAST if accepted else RATING_EXPIRED)
-    if accepted or seen is None:
-        try:
-            await query.edit_message_reply_markup(reply_markup=None)
-        except TelegramError:
-            log.debug("rating keyboard not removed", exc_info=True)
+# --- the command table: the menu, /help and what is refused to non-employees ---------------------
+@dataclass(frozen=True)
+class Command:
+    name: str  # Latin, as Telegram requires
+    menu: str  # its line in the chat's command menu
+    help: tuple[str, ...]  # its lines in /help
+    employee_only: bool  # refused to anyone else; the others fall through to the policyholder
+    run: Callable[[AsyncSession, Employee, str], Awaitable[str]]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "mine",
+        "내 담당 계약자 (최근 연락일, 진행 중 요청)",
+        ("/mine — 내 담당 계약자 목록 (번호, 최근 연락일, 진행 중 요청)",),
+        True,
+        _mine,
+    ),
+    Command("open", "처리 중인 요청", ("/open — 처리 중인 요청",), True, _open),
+    Command(
+        "visit",
+        "방문 기록: /visit 번호 메모",
+        ("/visit 번호 메모 — 방문 기록 (예: /visit 3 현관에서 판촉물 전달)",),
+        True,
+        _visit,
+    ),
+    Command(
+        "call",
+        "전화 상담 기록: /call 번호 메모",
+        ("/call 번호 메모 — 전화 상담 기록",),
+        True,
+        _call,
+    ),
+    Command(
+        "away",
+        "부재 등록: /away 시작일 종료일 · 해제: /away off",
+        (
+            "/away 2026-12-01 2026-12-05 — 부재 등록 (그동안 새 알림은 대리 담당자에게 갑니다)",
+            "/away off — 부재 해제",
+        ),
+        True,
+        _away,
+    ),
+    Command("cancel", "답장 입력 취소", (), False, _cancel),
+    Command("help", "직원용 도움말", (), False, _help),
+)
+HELP_COMMAND = next(command for command in COMMANDS if command.name == "help")
+HELP = "\n".join([HELP_HEADER, *(line for c in COMMANDS for line in c.help), "", HELP_FOOTER])

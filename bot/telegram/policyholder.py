@@ -1,10 +1,13 @@
-"""Policyholder handlers: verification first, then every message through the conversation."""
+"""Policyholder handlers: verification first, then every message through the conversation;
+the rating buttons of a resolved request."""
 
 import logging
 
+from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ChatAction
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -18,9 +21,9 @@ from bot import texts
 from bot.clock import SEOUL
 from bot.conversation import Inbound, Outgoing, handle_message
 from bot.db import session_scope
-from bot.db.models import Contact, Employee, Policyholder
-from bot.services import verification
-from bot.services.ledger import record_contact, record_inbound_once
+from bot.db.models import Contact, Employee, Policyholder, Request
+from bot.services import ratings, verification
+from bot.services.ledger import is_update_stored, record_contact, record_inbound_once
 from bot.services.phones import format_phone, normalize_phone
 from bot.telegram.context import BotServices, services
 from bot.telegram.rendering import button_title, inline_keyboard
@@ -28,6 +31,7 @@ from bot.telegram.rendering import button_title, inline_keyboard
 log = logging.getLogger(__name__)
 
 GREET_PAYLOAD = "/greet"
+RATING_BUTTON = r"^rate:"
 
 
 def share_phone_keyboard() -> ReplyKeyboardMarkup:
@@ -317,10 +321,52 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_outgoing(message, svc, [Outgoing(reply, [], out.id)])
 
 
+async def on_rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """rate:<request>:<1-5|skip> from the policyholder who was asked."""
+    sessions = services(context).sessions
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    try:
+        _, raw_id, value = query.data.split(":", 2)
+        request_id = int(raw_id)
+    except ValueError:
+        await query.answer()
+        return
+    accepted = False
+    async with session_scope(sessions) as session:
+        seen = await is_update_stored(session, update.update_id)
+        policyholder = await session.scalar(
+            select(Policyholder).where(Policyholder.telegram_user_id == update.effective_user.id)
+        )
+        request = await session.get(Request, request_id)
+        if not seen and policyholder is not None and request is not None:
+            if value == "skip":
+                if policyholder.rating_pending_request_id == request.id:
+                    await ratings.finish_rating(
+                        session, request=request, policyholder=policyholder, comment=None
+                    )
+                    accepted = True
+            elif value.isdigit() and request.rating is None:
+                accepted = await ratings.rate(
+                    session,
+                    request=request,
+                    policyholder=policyholder,
+                    stars=int(value),
+                    telegram_update_id=update.update_id,
+                )
+    await query.answer(texts.RATING_THANKS_TOAST if accepted else texts.RATING_EXPIRED)
+    if accepted or not seen:
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError:
+            log.debug("rating keyboard not removed", exc_info=True)
+
+
 def register(application: Application) -> None:
     """Add the policyholder handlers (group 0, after the employee workspace's)."""
     application.add_handler(CommandHandler("start", start))
     application.add_handler(MessageHandler(filters.CONTACT, on_contact))
     application.add_handler(MessageHandler(filters.TEXT, on_text))
+    application.add_handler(CallbackQueryHandler(on_rating_button, pattern=RATING_BUTTON))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, on_media))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
-from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.clock import Clock, FrozenClock, set_clock
 from bot.config import Settings
@@ -24,6 +24,7 @@ from bot.services.ledger import record_contact
 from bot.services.outbox import run_outbox_worker
 from bot.services.relay import consume_policyholder_text
 from bot.telegram import employee as employee_handlers
+from bot.telegram import policyholder as policyholder_handlers
 from bot.telegram.context import SERVICES_KEY, BotServices
 from bot.telegram.sender import telegram_sender
 from tests.auxil.employees import (
@@ -301,7 +302,8 @@ async def test_rating_then_comment(sessions: async_sessionmaker[AsyncSession]) -
 async def running_bot(
     sessions: async_sessionmaker[AsyncSession], fake: FakeTelegram
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """The employee handlers plus a stand-in for the policyholder path (group 0)."""
+    """The employee handlers, the rating buttons, and a stand-in for the policyholder path
+    (group 0)."""
     application = (
         Application.builder()
         .token(fake.token)
@@ -314,6 +316,11 @@ async def running_bot(
         settings=Settings(), sessions=sessions, rasa=RasaClient("http://127.0.0.1:9")
     )
     employee_handlers.register(application)
+    application.add_handler(
+        CallbackQueryHandler(
+            policyholder_handlers.on_rating_button, pattern=policyholder_handlers.RATING_BUTTON
+        )
+    )
 
     async def policyholder_path(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """What the lead's policyholder handler does: ledger, workspace hook, else the bot."""
