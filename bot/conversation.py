@@ -15,7 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock, texts
 from bot.actions.server import sender_id_for
 from bot.db import session_scope
-from bot.db.models import OPEN_STATUSES, Contact, Employee, Policyholder, Request, RequestKind
+from bot.db.models import (
+    OPEN_STATUSES,
+    Contact,
+    ContactSender,
+    Employee,
+    Policyholder,
+    Request,
+    RequestKind,
+)
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.services.ledger import record_contact, record_inbound_once
 from bot.services.outbox import enqueue
@@ -82,7 +90,7 @@ async def record_replies(
         contact = await record_contact(
             session,
             direction="out",
-            sender="bot",
+            sender=ContactSender.BOT,
             text=reply.text,
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
@@ -115,7 +123,7 @@ async def handle_message(
         assert policyholder is not None
         contact = await record_inbound_once(
             session,
-            sender="policyholder",
+            sender=ContactSender.POLICYHOLDER,
             text=inbound.shown_text or inbound.text,
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,

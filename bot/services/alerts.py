@@ -11,27 +11,31 @@ from bot.db.models import (
     OPEN_STATUSES,
     Employee,
     OutboxMessage,
+    OutboxPurpose,
     Policyholder,
     Request,
     RequestEvent,
     RequestStatus,
 )
 from bot.employee_texts import HISTORY_LABELS
+from bot.services.chain import ChainRole
 from bot.services.labels import REQUEST_KIND_LABELS, REQUEST_STATUS_LABELS
 from bot.services.phones import format_phone
 from bot.services.sla import as_utc
 
 ROUTE_NOTES = {
-    "owner": "",
-    "deputy": "담당 직원이 연락되지 않아 대리 담당자께 보내드립니다.",
-    "head": "담당 직원과 대리 담당자가 연락되지 않아 부서장께 보내드립니다.",
-    "unreachable": "",
+    ChainRole.OWNER: "",
+    ChainRole.DEPUTY: "담당 직원이 연락되지 않아 대리 담당자께 보내드립니다.",
+    ChainRole.HEAD: "담당 직원과 대리 담당자가 연락되지 않아 부서장께 보내드립니다.",
+    ChainRole.UNREACHABLE: "",
 }
 
 ACTIONS = (("접수", "ack"), ("답장", "reply"), ("완료", "done"), ("이관", "handover"))
 
 
-def alert_text(request: Request, policyholder: Policyholder, *, route_reason: str = "owner") -> str:
+def alert_text(
+    request: Request, policyholder: Policyholder, *, route_reason: ChainRole = ChainRole.OWNER
+) -> str:
     """Korean summary of a request for the employee who handles it."""
     created = request.created_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
     urgent = "🚨 [긴급] " if request.urgent else ""
@@ -93,7 +97,12 @@ async def alert_messages(session: AsyncSession, request: Request) -> list[tuple[
         select(OutboxMessage.chat_id, OutboxMessage.telegram_message_id).where(
             OutboxMessage.request_id == request.id,
             OutboxMessage.telegram_message_id.is_not(None),
-            or_(*(OutboxMessage.purpose == p for p in ("alert", "escalation", "handover"))),
+            or_(
+                *(
+                    OutboxMessage.purpose == p
+                    for p in (OutboxPurpose.ALERT, OutboxPurpose.ESCALATION, OutboxPurpose.HANDOVER)
+                )
+            ),
         )
     )
     return [(chat, int(mid)) for chat, mid in rows.all() if mid is not None]

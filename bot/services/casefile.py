@@ -12,7 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
-from bot.db.models import Contact, Employee, OutboxMessage, Policyholder, Request, RequestEvent
+from bot.db.models import (
+    Contact,
+    ContactSender,
+    Employee,
+    OutboxMessage,
+    OutboxPurpose,
+    Policyholder,
+    Request,
+    RequestAction,
+    RequestEvent,
+)
 from bot.services.chain import chain_for
 from bot.services.ledger import record_contact
 from bot.services.outbox import enqueue
@@ -45,7 +55,11 @@ async def require_can_act(session: AsyncSession, employee: Employee, request: Re
 
 
 def record_event(
-    session: AsyncSession, request: Request, action: str, employee: Employee | None, note: str = ""
+    session: AsyncSession,
+    request: Request,
+    action: RequestAction,
+    employee: Employee | None,
+    note: str = "",
 ) -> None:
     """Add a history event to ``request``, by ``employee`` (None: the system or the policyholder)."""
     session.add(
@@ -64,9 +78,9 @@ async def notify_policyholder(
     *,
     request: Request,
     text: str,
-    purpose: str,
+    purpose: OutboxPurpose,
     employee: Employee | None = None,
-    sender: str = "bot",
+    sender: ContactSender = ContactSender.BOT,
     reply_markup: dict[str, Any] | None = None,
     telegram_update_id: int | None = None,
 ) -> Contact | None:

@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.clock import SEOUL
-from bot.db.models import OPEN_STATUSES, Employee, Policyholder, Request, RequestStatus
+from bot.db.models import (
+    OPEN_STATUSES,
+    Employee,
+    OutboxPurpose,
+    Policyholder,
+    Request,
+    RequestAction,
+    RequestStatus,
+)
 from bot.employee_texts import BLOCKED_NOTE, HANDOVER_NOTE
 from bot.services.alerts import alert_markup, alert_text
 from bot.services.casefile import (
@@ -23,7 +31,7 @@ from bot.services.casefile import (
     record_event,
     require_can_act,
 )
-from bot.services.chain import ChainLink, next_in_chain
+from bot.services.chain import ChainLink, ChainRole, next_in_chain
 from bot.services.outbox import enqueue
 from bot.services.ratings import rating_keyboard
 from bot.services.sla import due_at
@@ -68,12 +76,12 @@ async def acknowledge(session: AsyncSession, *, request: Request, employee: Empl
     request.acknowledged_at = now
     request.employee_id = employee.id
     request.updated_at = now
-    record_event(session, request, "acknowledged", employee)
+    record_event(session, request, RequestAction.ACKNOWLEDGED, employee)
     await notify_policyholder(
         session,
         request=request,
         employee=employee,
-        purpose="ack_notice",
+        purpose=OutboxPurpose.ACK_NOTICE,
         text=PH_ACKNOWLEDGED.format(reference=request.reference, employee=employee.display_name),
     )
     await session.flush()
@@ -102,12 +110,12 @@ async def resolve(
     request.due_at = None
     if employee.reply_request_id == request.id:
         employee.reply_request_id = None
-    record_event(session, request, "resolved", employee, note)
+    record_event(session, request, RequestAction.RESOLVED, employee, note)
     await notify_policyholder(
         session,
         request=request,
         employee=employee,
-        purpose="resolved_notice",
+        purpose=OutboxPurpose.RESOLVED_NOTICE,
         text=PH_RESOLVED.format(reference=request.reference, employee=employee.display_name),
         reply_markup=rating_keyboard(request.id),
     )
@@ -120,7 +128,7 @@ async def reassign(
     *,
     request: Request,
     to: ChainLink,
-    action: str,
+    action: RequestAction,
     note: str,
     by: Employee | None,
 ) -> None:
@@ -137,7 +145,7 @@ async def reassign(
     )
     policyholder = await session.get(Policyholder, request.policyholder_id)
     assert policyholder is not None
-    text = alert_text(request, policyholder, route_reason="owner")
+    text = alert_text(request, policyholder, route_reason=ChainRole.OWNER)
     text += f"\n{note}" if note else ""
     if to.employee.telegram_chat_id is not None:
         await enqueue(
@@ -148,7 +156,11 @@ async def reassign(
             request_id=request.id,
             employee_id=to.employee.id,
             policyholder_id=request.policyholder_id,
-            purpose="escalation" if action == "escalated" else "handover",
+            purpose=(
+                OutboxPurpose.ESCALATION
+                if action == RequestAction.ESCALATED
+                else OutboxPurpose.HANDOVER
+            ),
         )
     await session.flush()
 
@@ -168,7 +180,7 @@ async def hand_over(session: AsyncSession, *, request: Request, employee: Employ
         session,
         request=request,
         to=target,
-        action="handed_over",
+        action=RequestAction.HANDED_OVER,
         note=HANDOVER_NOTE.format(previous=employee.display_name),
         by=employee,
     )
@@ -178,7 +190,7 @@ async def hand_over(session: AsyncSession, *, request: Request, employee: Employ
         session,
         request=request,
         employee=employee,
-        purpose="handover_notice",
+        purpose=OutboxPurpose.HANDOVER_NOTICE,
         text=PH_HANDED_OVER.format(
             reference=request.reference, employee=target.employee.display_name
         ),
@@ -196,13 +208,15 @@ async def reroute_from_blocked(
         return None
     target = await next_in_chain(session, request, after_id=employee.id, today=_today())
     if target is None:
-        record_event(session, request, "unroutable", employee, "텔레그램 차단, 넘길 담당자 없음")
+        record_event(
+            session, request, RequestAction.UNROUTABLE, employee, "텔레그램 차단, 넘길 담당자 없음"
+        )
         return None
     await reassign(
         session,
         request=request,
         to=target,
-        action="rerouted",
+        action=RequestAction.REROUTED,
         note=BLOCKED_NOTE.format(previous=employee.display_name),
         by=None,
     )

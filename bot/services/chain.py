@@ -7,6 +7,7 @@ anyone in it may act on the request. The chain is a pure function of the databas
 replica routes the same way.
 """
 
+import enum
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,11 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Employee, Policyholder, Request
 
 
+class ChainRole(enum.StrEnum):
+    """A person's place in a request's chain (written in the request's history notes)."""
+
+    OWNER = "owner"
+    DEPUTY = "deputy"
+    HEAD = "head"
+    UNREACHABLE = "unreachable"  # a route with nobody reachable: the owner keeps the request
+
+
 @dataclass(frozen=True)
 class ChainLink:
     employee: Employee
-    # owner|deputy|head; a route with nobody reachable is the owner as "unreachable"
-    role: str
+    role: ChainRole
 
 
 def is_reachable(employee: Employee, today: date) -> bool:
@@ -42,14 +51,14 @@ async def department_head(session: AsyncSession, department_id: int) -> Employee
 
 async def chain_of(session: AsyncSession, owner: Employee) -> list[ChainLink]:
     """``owner`` → their deputy → their department's head, no one twice."""
-    links = [ChainLink(owner, "owner")]
+    links = [ChainLink(owner, ChainRole.OWNER)]
     if owner.deputy_id is not None:
         deputy = await session.get(Employee, owner.deputy_id)
         if deputy is not None:
-            links.append(ChainLink(deputy, "deputy"))
+            links.append(ChainLink(deputy, ChainRole.DEPUTY))
     head = await department_head(session, owner.department_id)
     if head is not None:
-        links.append(ChainLink(head, "head"))
+        links.append(ChainLink(head, ChainRole.HEAD))
     seen: set[int] = set()
     unique = []
     for link in links:
@@ -65,7 +74,7 @@ async def route_for(session: AsyncSession, *, owner: Employee, today: date) -> C
     for link in await chain_of(session, owner):
         if is_reachable(link.employee, today):
             return link
-    return ChainLink(owner, "unreachable")
+    return ChainLink(owner, ChainRole.UNREACHABLE)
 
 
 async def route_policyholder(

@@ -20,11 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.clock import SEOUL
 from bot.db.engine import session_scope
-from bot.db.models import OPEN_STATUSES, Employee, Request, RequestEvent, RequestStatus
+from bot.db.models import (
+    OPEN_STATUSES,
+    Employee,
+    Request,
+    RequestAction,
+    RequestEvent,
+    RequestStatus,
+)
 from bot.employee_texts import ESCALATION_NOTE
 from bot.services import sla
 from bot.services.casework import reassign, reroute_from_blocked
-from bot.services.chain import next_in_chain
+from bot.services.chain import ChainRole, next_in_chain
 from bot.services.periodic import run_every
 
 log = logging.getLogger(__name__)
@@ -62,7 +69,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 100
             session.add(
                 RequestEvent(
                     request_id=request.id,
-                    action="escalation_exhausted",
+                    action=RequestAction.ESCALATION_EXHAUSTED,
                     note=f"접수 기한({deadline}) 경과, 더 넘길 담당자 없음",
                     created_at=now,
                 )
@@ -73,7 +80,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 100
             session,
             request=request,
             to=target,
-            action="escalated",
+            action=RequestAction.ESCALATED,
             note=ESCALATION_NOTE.format(
                 deadline=deadline,
                 previous=previous.display_name if previous else "담당자",
@@ -81,7 +88,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 100
             by=None,
         )
         request.escalation_level = (
-            MAX_LEVEL if target.role == "head" else request.escalation_level + 1
+            MAX_LEVEL if target.role == ChainRole.HEAD else request.escalation_level + 1
         )
         if request.escalation_level >= MAX_LEVEL:
             request.due_at = None  # the head was told; there is nobody above
@@ -102,7 +109,7 @@ async def reroute_blocked(session: AsyncSession, *, limit: int = 100) -> int:
     """
     already_unroutable = exists().where(
         RequestEvent.request_id == Request.id,
-        RequestEvent.action == "unroutable",
+        RequestEvent.action == RequestAction.UNROUTABLE,
         RequestEvent.employee_id == Request.employee_id,
     )
     stuck = await session.execute(

@@ -24,7 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot import clock
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
-from bot.db.models import Employee, OutboxMessage
+from bot.db.models import Employee, OutboxMessage, OutboxPurpose
 from bot.services.periodic import run_every
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ async def enqueue(
     request_id: int | None = None,
     employee_id: int | None = None,
     policyholder_id: int | None = None,
-    purpose: str = "alert",
+    purpose: OutboxPurpose = OutboxPurpose.ALERT,
 ) -> OutboxMessage:
     """Queue a Telegram message for delivery in the caller's transaction."""
     message = OutboxMessage(

@@ -9,7 +9,15 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import OPEN_STATUSES, Contact, Employee, Policyholder, Request
+from bot.db.models import (
+    OPEN_STATUSES,
+    Contact,
+    ContactChannel,
+    ContactSender,
+    Employee,
+    Policyholder,
+    Request,
+)
 from bot.services.casefile import WorkspaceError
 from bot.services.ledger import record_contact
 from bot.services.sla import as_utc
@@ -20,19 +28,19 @@ async def log_touch(
     *,
     employee: Employee,
     policyholder: Policyholder,
-    channel: str,
+    channel: ContactChannel,
     note: str,
     telegram_update_id: int | None = None,
 ) -> Contact:
     """Record a visit or phone call the employee made (channel ``visit`` or ``phone``)."""
-    if channel not in ("visit", "phone"):
+    if channel not in (ContactChannel.VISIT, ContactChannel.PHONE):
         raise ValueError(channel)
     if policyholder.employee_id != employee.id:
         raise WorkspaceError("담당하시는 계약자만 기록할 수 있습니다.")
     return await record_contact(
         session,
         direction="out",
-        sender="employee",
+        sender=ContactSender.EMPLOYEE,
         channel=channel,
         text=note.strip(),
         policyholder_id=policyholder.id,

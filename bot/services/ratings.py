@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
-from bot.db.models import Employee, Policyholder, Request, RequestStatus
+from bot.db.models import (
+    ContactSender,
+    Employee,
+    OutboxPurpose,
+    Policyholder,
+    Request,
+    RequestAction,
+    RequestStatus,
+)
 from bot.employee_texts import EMP_RATING
 from bot.services.casefile import notify_policyholder, record_event
 from bot.services.ledger import record_contact
@@ -45,11 +53,11 @@ async def rate(
         return False
     now = clock.now()
     request.rating = stars
-    record_event(session, request, "rated", None, f"{stars}점")
+    record_event(session, request, RequestAction.RATED, None, f"{stars}점")
     await record_contact(
         session,
         direction="in",
-        sender="policyholder",
+        sender=ContactSender.POLICYHOLDER,
         text=f"별점 {stars}점",
         policyholder_id=policyholder.id,
         request_id=request.id,
@@ -61,7 +69,7 @@ async def rate(
     await notify_policyholder(
         session,
         request=request,
-        purpose="rating_thanks",
+        purpose=OutboxPurpose.RATING_THANKS,
         text=PH_RATING_THANKS.format(stars=stars),
         reply_markup=skip_comment_keyboard(request.id),
     )
@@ -81,11 +89,11 @@ async def finish_rating(
     policyholder.rating_pending_until = None
     if comment:
         request.rating_comment = comment.strip()
-        record_event(session, request, "rating_comment", None, comment.strip())
+        record_event(session, request, RequestAction.RATING_COMMENT, None, comment.strip())
     await notify_policyholder(
         session,
         request=request,
-        purpose="rating_thanks",
+        purpose=OutboxPurpose.RATING_THANKS,
         text=PH_COMMENT_THANKS if comment else PH_RATING_DONE,
     )
     if request.employee_id is not None and request.rating is not None:
@@ -103,6 +111,6 @@ async def finish_rating(
                 request_id=request.id,
                 employee_id=employee.id,
                 policyholder_id=policyholder.id,
-                purpose="rating_notice",
+                purpose=OutboxPurpose.RATING_NOTICE,
             )
     await session.flush()

@@ -17,10 +17,13 @@ from bot import clock
 from bot.db.models import (
     OPEN_STATUSES,
     Contact,
+    ContactSender,
     Employee,
     OutboxMessage,
+    OutboxPurpose,
     Policyholder,
     Request,
+    RequestAction,
     RequestStatus,
 )
 from bot.employee_texts import EMP_RELAY_IN
@@ -99,8 +102,8 @@ async def relay_to_policyholder(
         session,
         request=request,
         employee=employee,
-        sender="employee",
-        purpose="relay_out",
+        sender=ContactSender.EMPLOYEE,
+        purpose=OutboxPurpose.RELAY_OUT,
         text=message,
         telegram_update_id=telegram_update_id,
     )
@@ -113,7 +116,7 @@ async def relay_to_policyholder(
     request.handoff_until = now + HANDOFF
     request.updated_at = now
     employee.reply_request_id = None
-    record_event(session, request, "replied", employee)
+    record_event(session, request, RequestAction.REPLIED, employee)
     await session.flush()
     return contact
 
@@ -158,7 +161,7 @@ async def relay_to_employee(
         request_id=request.id,
         employee_id=employee.id,
         policyholder_id=policyholder.id,
-        purpose="relay_in",
+        purpose=OutboxPurpose.RELAY_IN,
     )
     return True
 

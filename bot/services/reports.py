@@ -37,6 +37,7 @@ from bot.clock import SEOUL
 from bot.db.models import (
     OPEN_STATUSES,
     Contact,
+    ContactSender,
     Department,
     Employee,
     Policyholder,
@@ -200,7 +201,11 @@ async def _contacted(session: AsyncSession, start: datetime, end: datetime) -> d
         session,
         select(Policyholder.employee_id, func.count(func.distinct(Contact.policyholder_id)))
         .join(Policyholder, Contact.policyholder_id == Policyholder.id)
-        .where(Contact.created_at >= start, Contact.created_at < end, Contact.sender == "employee")
+        .where(
+            Contact.created_at >= start,
+            Contact.created_at < end,
+            Contact.sender == ContactSender.EMPLOYEE,
+        )
         .group_by(Policyholder.employee_id),
     )
 
@@ -284,7 +289,7 @@ async def weekly_report(
         .where(
             Contact.created_at >= week.start,
             Contact.created_at < week.end,
-            Contact.sender != "bot",
+            Contact.sender != ContactSender.BOT,
         )
         .group_by(Policyholder.employee_id)
     )

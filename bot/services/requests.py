@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock
 from bot.clock import SEOUL
 from bot.db.inserts import insert_unless_conflict
-from bot.db.models import Policyholder, Request, RequestEvent, RequestKind
+from bot.db.models import Policyholder, Request, RequestAction, RequestEvent, RequestKind
 from bot.services.alerts import alert_buttons, alert_text
-from bot.services.chain import route_policyholder
+from bot.services.chain import ChainRole, route_policyholder
 from bot.services.outbox import enqueue
 from bot.services.sla import due_at
 
@@ -71,13 +71,17 @@ async def open_request(
     session.add(
         RequestEvent(
             request_id=request.id,
-            action="created",
+            action=RequestAction.CREATED,
             note=note,
             created_at=now,
             employee_id=route.employee.id if route else None,
         )
     )
-    if route and route.employee.telegram_chat_id is not None and route.role != "unreachable":
+    if (
+        route
+        and route.employee.telegram_chat_id is not None
+        and route.role != ChainRole.UNREACHABLE
+    ):
         await enqueue(
             session,
             chat_id=route.employee.telegram_chat_id,

@@ -26,7 +26,7 @@ from bot import clock
 from bot.clock import SEOUL
 from bot.config import Settings
 from bot.db.engine import session_scope
-from bot.db.models import Department, Employee
+from bot.db.models import Department, Employee, OutboxPurpose
 from bot.services.chain import department_head
 from bot.services.outbox import enqueue_once, queued_with_key
 from bot.services.periodic import run_every
@@ -40,7 +40,7 @@ from bot.services.reports import (
 
 log = logging.getLogger(__name__)
 
-PURPOSE = "weekly_digest"
+PURPOSE = OutboxPurpose.WEEKLY_DIGEST
 TOP_EMPLOYEES = 3
 
 # --- Korean text the head sees (합니다체, like the other employee messages) -----------------

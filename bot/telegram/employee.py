@@ -47,7 +47,7 @@ from telegram.ext import (
 from bot import clock
 from bot.clock import SEOUL
 from bot.db.engine import session_scope
-from bot.db.models import Employee, Policyholder, Request
+from bot.db.models import ContactChannel, ContactSender, Employee, Policyholder, Request
 from bot.services import alerts, casework, labels, portfolio, relay
 from bot.services.casefile import WorkspaceError
 from bot.services.invites import START_PREFIX, redeem_invite
@@ -95,7 +95,7 @@ OPEN_HEADER = "📋 처리 중인 요청 {count}건"
 OPEN_LINE = "{urgent}{reference} [{kind}] {policyholder} 님 · {status}{due}"
 TOUCH_USAGE = "사용법: /{command} 번호 메모 (번호는 /mine 에서 확인)\n예: /{command} 3 {example}"
 TOUCH_EXAMPLES = {"visit": "현관에서 판촉물 전달, 대출 문의 있음", "call": "보험료 납입일 안내"}
-TOUCH_LABELS = {"visit": "방문", "phone": "전화 상담"}
+TOUCH_LABELS = {ContactChannel.VISIT: "방문", ContactChannel.PHONE: "전화 상담"}
 TOUCH_SAVED = "📝 {name} 님 {label} 기록을 저장했습니다."
 AWAY_USAGE = "사용법: /away 시작일 종료일 (예: /away 2026-12-01 2026-12-05)\n해제: /away off"
 AWAY_SET = (
@@ -236,7 +236,7 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             select(Policyholder).where(Policyholder.telegram_user_id == user_id)
         )
         ph_id = policyholder.id if policyholder else None
-        sender = "policyholder" if policyholder else "unknown"
+        sender = ContactSender.POLICYHOLDER if policyholder else ContactSender.UNKNOWN
         await record_contact(
             session,
             direction="in",
@@ -248,7 +248,7 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             telegram_message_id=update.message.message_id,
         )
         await record_contact(
-            session, direction="out", sender="bot", text=REFUSED, policyholder_id=ph_id
+            session, direction="out", sender=ContactSender.BOT, text=REFUSED, policyholder_id=ph_id
         )
     await update.message.reply_text(REFUSED)
 
@@ -488,7 +488,7 @@ async def _record_exchange(
     await record_contact(
         session,
         direction="in",
-        sender="employee",
+        sender=ContactSender.EMPLOYEE,
         text=said,
         employee_id=employee.id,
         request_id=request_id,
@@ -499,7 +499,7 @@ async def _record_exchange(
     await record_contact(
         session,
         direction="out",
-        sender="bot",
+        sender=ContactSender.BOT,
         text=answer,
         employee_id=employee.id,
         request_id=request_id,
@@ -556,7 +556,7 @@ async def _touch(session: AsyncSession, employee: Employee, command: str, args: 
     if not key or not note.strip():
         return TOUCH_USAGE.format(command=command, example=TOUCH_EXAMPLES[command])
     policyholder = await portfolio.find_my_policyholder(session, employee=employee, key=key)
-    channel = "visit" if command == "visit" else "phone"
+    channel = ContactChannel.VISIT if command == "visit" else ContactChannel.PHONE
     await portfolio.log_touch(
         session,
         employee=employee,

@@ -21,7 +21,7 @@ from bot import texts
 from bot.clock import SEOUL
 from bot.conversation import Inbound, Outgoing, handle_message
 from bot.db import session_scope
-from bot.db.models import Contact, Employee, Policyholder, Request
+from bot.db.models import Contact, ContactSender, Employee, Policyholder, Request
 from bot.services import ratings, verification
 from bot.services.ledger import is_update_stored, record_contact, record_inbound_once
 from bot.services.phones import format_phone, normalize_phone
@@ -63,7 +63,11 @@ async def _say_unverified(
     """Answer someone not yet verified, and log the answer."""
     async with session_scope(svc.sessions) as session:
         await record_contact(
-            session, direction="out", sender="bot", text=text, telegram_user_id=message.chat_id
+            session,
+            direction="out",
+            sender=ContactSender.BOT,
+            text=text,
+            telegram_user_id=message.chat_id,
         )
     await message.reply_text(text, reply_markup=share_phone_keyboard() if keyboard else None)
 
@@ -75,7 +79,7 @@ async def _log_unverified(update: Update, svc: BotServices, text: str) -> bool:
     async with session_scope(svc.sessions) as session:
         stored = await record_inbound_once(
             session,
-            sender="unknown",
+            sender=ContactSender.UNKNOWN,
             text=text,
             telegram_user_id=update.effective_user.id,
             telegram_update_id=update.update_id,
@@ -198,7 +202,7 @@ async def _verify_birth(update: Update, svc: BotServices, text: str) -> None:
             await record_contact(
                 session,
                 direction="out",
-                sender="bot",
+                sender=ContactSender.BOT,
                 text=reply,
                 policyholder_id=outcome.policyholder.id,
                 telegram_user_id=user.id,
@@ -299,7 +303,7 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with session_scope(svc.sessions) as session:
         stored = await record_inbound_once(
             session,
-            sender="policyholder",
+            sender=ContactSender.POLICYHOLDER,
             text=shown,
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
@@ -313,7 +317,7 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         out = await record_contact(
             session,
             direction="out",
-            sender="bot",
+            sender=ContactSender.BOT,
             text=reply,
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
