@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.common import run_with_sessions
 from bot.db import session_scope
-from bot.services.seed import (
+from bot.demo.seed import (
     ContactsSummary,
     SeedError,
     SeedSummary,

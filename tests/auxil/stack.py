@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.db import create_engine_and_sessions, session_scope
 from bot.db.migrate import upgrade
+from bot.demo.seed import seed_demo
 from bot.rasa_client import RasaClient
 from bot.runner import (
     MODEL,
@@ -29,7 +30,6 @@ from bot.runner import (
 )
 from bot.services.escalation import run_escalation_worker
 from bot.services.outbox import run_outbox_worker
-from bot.services.seed import seed_demo
 from bot.telegram.app import build_application
 from bot.telegram.sender import telegram_sender
 from tests.auxil.fake_telegram import FakeTelegram

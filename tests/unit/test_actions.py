@@ -11,7 +11,7 @@ from bot.actions.server import run_action, sender_id_for
 from bot.conversation import screen_text
 from bot.db import session_scope
 from bot.db.models import Policyholder, Request
-from bot.services.seed import seed_demo
+from bot.demo.seed import seed_demo
 
 
 def tracker(

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.db import session_scope
 from bot.db.models import Employee, OutboxMessage, Policyholder, Request, RequestEvent
+from bot.demo.seed import seed_demo
 from bot.services.requests import open_request
-from bot.services.seed import seed_demo
 
 TODAY = date(2026, 11, 25)
 

@@ -22,7 +22,7 @@ from bot.db.models import (
     Request,
     RequestEvent,
 )
-from bot.services.seed import (
+from bot.demo.seed import (
     CAPACITY,
     SeedError,
     assign_nearest,

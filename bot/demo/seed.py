@@ -36,8 +36,8 @@ from bot.db.models import (
     RequestEvent,
     RequestStatus,
 )
-from bot.services import demo_contacts as texts
-from bot.services.demo_names import (
+from bot.demo import contacts as texts
+from bot.demo.names import (
     APARTMENTS,
     AREAS,
     BANKS,
