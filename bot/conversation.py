@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock, texts
 from bot.actions.server import sender_id_for
+from bot.clock import as_utc
 from bot.db import session_scope
 from bot.db.models import (
     OPEN_STATUSES,
@@ -29,7 +30,7 @@ from bot.services.ledger import record_contact, record_inbound_once
 from bot.services.outbox import enqueue
 from bot.services.relay import consume_policyholder_text
 from bot.services.requests import open_request
-from bot.services.sla import as_utc
+from bot.services.sla import Deadlines
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,11 @@ async def _reply(
 
 
 async def handle_message(
-    sessions: async_sessionmaker[AsyncSession], rasa: RasaClient, inbound: Inbound
+    sessions: async_sessionmaker[AsyncSession],
+    rasa: RasaClient,
+    inbound: Inbound,
+    *,
+    deadlines: Deadlines,
 ) -> list[Outgoing] | None:
     """Process one message from a verified policyholder; None when it was a repeated update."""
     async with session_scope(sessions) as session:
@@ -156,7 +161,7 @@ async def handle_message(
         replies = await rasa.send(sender_id_for(inbound.policyholder_id), inbound.text)
     except RasaUnavailable as error:
         log.warning("Rasa unavailable, routing message %s to a person: %s", contact_id, error)
-        return await _rasa_down(sessions, inbound, contact_id)
+        return await _rasa_down(sessions, inbound, contact_id, deadlines)
 
     async with session_scope(sessions) as session:
         policyholder = await session.get(Policyholder, inbound.policyholder_id)
@@ -178,7 +183,10 @@ async def handle_message(
 
 
 async def _rasa_down(
-    sessions: async_sessionmaker[AsyncSession], inbound: Inbound, contact_id: int
+    sessions: async_sessionmaker[AsyncSession],
+    inbound: Inbound,
+    contact_id: int,
+    deadlines: Deadlines,
 ) -> list[Outgoing]:
     """Rasa is unreachable: a person must see the message. One request per outage window."""
     text = inbound.shown_text or inbound.text
@@ -226,6 +234,7 @@ async def _rasa_down(
                 kind=RequestKind.QUESTION,
                 summary=f"챗봇 장애 중 받은 메시지: {text}",
                 details={"reason": "rasa_down", "messages": [text]},
+                deadlines=deadlines,
             )
         stored = await session.get(Contact, contact_id)
         assert stored is not None

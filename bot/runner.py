@@ -17,13 +17,13 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import clock
-from bot.clock import SEOUL
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine_and_sessions
 from bot.rasa_client import RasaClient
-from bot.services import holidays, sla
+from bot.services import holidays
 from bot.services.escalation import run_escalation_worker
 from bot.services.outbox import Send, run_outbox_worker
+from bot.services.sla import Deadlines
 from bot.services.weekly_digest import Schedule, run_weekly_digest_worker
 from bot.telegram.sender import telegram_sender
 from bot.tracker_store import tracker_store_environment
@@ -152,7 +152,12 @@ async def background_workers(
             run_outbox_worker(sessions, send, interval=settings.outbox_interval, stop=stop)
         ),
         asyncio.create_task(
-            run_escalation_worker(sessions, interval=settings.escalation_interval, stop=stop)
+            run_escalation_worker(
+                sessions,
+                deadlines=Deadlines.from_settings(settings),
+                interval=settings.escalation_interval,
+                stop=stop,
+            )
         ),
     ]
     if digests:
@@ -198,8 +203,7 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     chat = settings.telegram_token is None if chat is None else chat
-    sla.configure(sla.Deadlines.from_settings(settings))
-    holidays.warn_if_uncovered(clock.now().astimezone(SEOUL).date())
+    holidays.warn_if_uncovered(clock.today())
     engine, sessions = create_engine_and_sessions(settings.database_url)
     rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
     application = None
@@ -225,7 +229,7 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
             workers = await background_workers(
                 sessions, settings, console_sender, stop, digests=False
             )
-            await run_chat(sessions, rasa, stop)
+            await run_chat(sessions, rasa, stop, deadlines=Deadlines.from_settings(settings))
         else:
             async with application:
                 await start_telegram(application, settings)

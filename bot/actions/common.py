@@ -90,6 +90,7 @@ async def open_and_tell(
         summary=summary,
         details=dict(details or {}),
         policy_id=policy_id,
+        deadlines=ctx.deadlines,
     )
     employee = await handler_name(ctx, request)
     dispatcher.say(message.format(reference=request.reference, employee=employee, **fields))

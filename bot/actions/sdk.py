@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Policyholder
+from bot.services.sla import Deadlines
 
 Event = dict[str, Any]
 
@@ -91,10 +92,12 @@ class Dispatcher:
 
 @dataclass
 class Context:
-    """What an action may use: a database session and the policyholder it is talking to."""
+    """What an action may use: a database session, the policyholder it is talking to, and the
+    acknowledgement deadlines a request it opens gets."""
 
     session: AsyncSession
     policyholder: Policyholder
+    deadlines: Deadlines
 
 
 class Action:

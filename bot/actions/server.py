@@ -12,6 +12,7 @@ from bot.actions.sdk import Action, Context, Dispatcher, Tracker
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.db.models import Policyholder
+from bot.services.sla import Deadlines
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ ACTIONS = _collect_actions()
 
 
 async def run_action(
-    sessions: async_sessionmaker[AsyncSession], payload: dict[str, Any]
+    sessions: async_sessionmaker[AsyncSession], payload: dict[str, Any], *, deadlines: Deadlines
 ) -> tuple[int, dict[str, Any]]:
     """Run the action Rasa asks for; return the HTTP status and body of the protocol."""
     name = str(payload.get("next_action", ""))
@@ -59,7 +60,9 @@ async def run_action(
             )
             if policyholder is None:
                 raise LookupError(f"unknown conversation {tracker.sender_id!r}")
-            events = await action.run(dispatcher, tracker, Context(session, policyholder))
+            events = await action.run(
+                dispatcher, tracker, Context(session, policyholder, deadlines)
+            )
     except Exception:
         # Nothing was committed: the customer is told so rather than told it was received.
         log.exception("action %s failed for %s", name, tracker.sender_id)
@@ -70,7 +73,8 @@ async def run_action(
 
 async def action_webhook(request: Request) -> JSONResponse:
     """Rasa's action server protocol (POST /actions/webhook)."""
-    status, body = await run_action(request.app.state.sessions, await request.json())
+    state = request.app.state
+    status, body = await run_action(state.sessions, await request.json(), deadlines=state.deadlines)
     return JSONResponse(body, status_code=status)
 
 

@@ -632,7 +632,7 @@ async def seed_demo(
     if await demo_present(session):
         return SeedSummary(created=False)
     await _ensure_empty(session)
-    today = today or clock.clock.seoul_now().date()
+    today = today or clock.today()
 
     report("데모 조직 구성", 0, 1)
     plan = build_demo_plan(today=today, seed=seed)

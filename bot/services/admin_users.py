@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
+from bot.clock import as_utc
 from bot.db.models import AdminUser, Department
 
 ROLES = ("admin", "head", "auditor")
@@ -107,7 +108,7 @@ async def authenticate(session: AsyncSession, *, username: str, password: str) -
     if user is None:
         _verify(_DUMMY_HASH, password)
         return LoginResult(LoginOutcome.BAD_CREDENTIALS)
-    locked_until = _aware(user.locked_until)
+    locked_until = as_utc(user.locked_until)
     if locked_until is not None and locked_until > now:
         return LoginResult(LoginOutcome.LOCKED, locked_until=locked_until)
     if not _verify(user.password_hash, password):
@@ -122,10 +123,3 @@ async def authenticate(session: AsyncSession, *, username: str, password: str) -
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return LoginResult(LoginOutcome.OK, user=user)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import SEOUL
+from bot.clock import SEOUL, as_utc
 from bot.db.models import (
     OPEN_STATUSES,
     Employee,
@@ -21,7 +21,6 @@ from bot.employee_texts import HISTORY_LABELS
 from bot.services.chain import ChainRole
 from bot.services.labels import REQUEST_KIND_LABELS, REQUEST_STATUS_LABELS
 from bot.services.phones import format_phone
-from bot.services.sla import as_utc
 
 ROUTE_NOTES = {
     ChainRole.OWNER: "",

@@ -7,13 +7,12 @@ routing chain (:mod:`bot.services.chain`).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
-from bot.clock import SEOUL
 from bot.db.models import (
     OPEN_STATUSES,
     Employee,
@@ -34,7 +33,7 @@ from bot.services.casefile import (
 from bot.services.chain import ChainLink, ChainRole, next_in_chain
 from bot.services.outbox import enqueue
 from bot.services.ratings import rating_keyboard
-from bot.services.sla import due_at
+from bot.services.sla import Deadlines, due_at
 from bot.texts import PH_ACKNOWLEDGED, PH_HANDED_OVER, PH_RESOLVED
 
 
@@ -59,10 +58,6 @@ async def _move(
     )
     await session.refresh(request)
     return bool(moved.rowcount)  # type: ignore[attr-defined]
-
-
-def _today() -> date:
-    return clock.now().astimezone(SEOUL).date()
 
 
 async def acknowledge(session: AsyncSession, *, request: Request, employee: Employee) -> bool:
@@ -131,6 +126,7 @@ async def reassign(
     action: RequestAction,
     note: str,
     by: Employee | None,
+    deadlines: Deadlines,
 ) -> None:
     """Give ``request`` to ``to``: new deadline, history event, and an alert with the reason."""
     now = clock.now()
@@ -138,7 +134,7 @@ async def reassign(
     request.status = RequestStatus.NEW
     request.acknowledged_at = None
     request.handoff_until = None
-    request.due_at = due_at(request.kind, now)
+    request.due_at = due_at(request.kind, now, deadlines)
     request.updated_at = now
     record_event(
         session, request, action, by, f"→ {to.employee.display_name} ({to.role}) {note}".strip()
@@ -165,13 +161,15 @@ async def reassign(
     await session.flush()
 
 
-async def hand_over(session: AsyncSession, *, request: Request, employee: Employee) -> Employee:
+async def hand_over(
+    session: AsyncSession, *, request: Request, employee: Employee, deadlines: Deadlines
+) -> Employee:
     """이관: pass the request to the next reachable person (deputy, then head); tell everyone."""
     await require_can_act(session, employee, request)
     if request.status not in OPEN_STATUSES:
         raise WorkspaceError("이미 종료된 요청은 이관할 수 없습니다.")
     current = request.employee_id if request.employee_id is not None else employee.id
-    target = await next_in_chain(session, request, after_id=current, today=_today())
+    target = await next_in_chain(session, request, after_id=current, today=clock.today())
     if target is None or target.employee.id == employee.id:
         raise WorkspaceError(
             "이관할 수 있는 담당자가 없습니다. 대리 담당자와 부서장 모두 연락이 닿지 않아요."
@@ -183,6 +181,7 @@ async def hand_over(session: AsyncSession, *, request: Request, employee: Employ
         action=RequestAction.HANDED_OVER,
         note=HANDOVER_NOTE.format(previous=employee.display_name),
         by=employee,
+        deadlines=deadlines,
     )
     if employee.reply_request_id == request.id:
         employee.reply_request_id = None
@@ -200,13 +199,13 @@ async def hand_over(session: AsyncSession, *, request: Request, employee: Employ
 
 
 async def reroute_from_blocked(
-    session: AsyncSession, *, employee: Employee, request_id: int
+    session: AsyncSession, *, employee: Employee, request_id: int, deadlines: Deadlines
 ) -> Employee | None:
     """The assignee blocked the bot: move their open request on along the chain."""
     request = await session.get(Request, request_id)
     if request is None or request.status not in OPEN_STATUSES or request.employee_id != employee.id:
         return None
-    target = await next_in_chain(session, request, after_id=employee.id, today=_today())
+    target = await next_in_chain(session, request, after_id=employee.id, today=clock.today())
     if target is None:
         record_event(
             session, request, RequestAction.UNROUTABLE, employee, "텔레그램 차단, 넘길 담당자 없음"
@@ -219,6 +218,7 @@ async def reroute_from_blocked(
         action=RequestAction.REROUTED,
         note=BLOCKED_NOTE.format(previous=employee.display_name),
         by=None,
+        deadlines=deadlines,
     )
     return target.employee
 

@@ -29,17 +29,19 @@ from bot.db.models import (
     RequestStatus,
 )
 from bot.employee_texts import ESCALATION_NOTE
-from bot.services import sla
 from bot.services.casework import reassign, reroute_from_blocked
 from bot.services.chain import ChainRole, next_in_chain
 from bot.services.periodic import run_every
+from bot.services.sla import Deadlines
 
 log = logging.getLogger(__name__)
 
 MAX_LEVEL = 2  # owner → deputy → head
 
 
-async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 100) -> int:
+async def escalate_due(
+    session: AsyncSession, *, now: datetime, deadlines: Deadlines, limit: int = 100
+) -> int:
     """Escalate every unacknowledged request past its deadline; return how many moved.
 
     Runs in the caller's transaction; commit afterwards.
@@ -61,7 +63,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 100
     for request in list(due.all()):
         previous = await session.get(Employee, request.employee_id) if request.employee_id else None
         target = await next_in_chain(session, request, after_id=request.employee_id, today=today)
-        deadline = sla.current().describe(request.kind)
+        deadline = deadlines.describe(request.kind)
         if target is None:
             # Nobody further can be reached: record it once and stop the clock on this request.
             request.due_at = None
@@ -86,6 +88,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 100
                 previous=previous.display_name if previous else "담당자",
             ),
             by=None,
+            deadlines=deadlines,
         )
         request.escalation_level = (
             MAX_LEVEL if target.role == ChainRole.HEAD else request.escalation_level + 1
@@ -100,7 +103,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 100
     return moved
 
 
-async def reroute_blocked(session: AsyncSession, *, limit: int = 100) -> int:
+async def reroute_blocked(session: AsyncSession, *, deadlines: Deadlines, limit: int = 100) -> int:
     """Move the open requests of employees who blocked the bot on along the chain (the outbox
     marks them blocked on a 403); return how many moved.
 
@@ -124,21 +127,27 @@ async def reroute_blocked(session: AsyncSession, *, limit: int = 100) -> int:
     )
     moved = 0
     for request_id, employee in stuck.all():
-        target = await reroute_from_blocked(session, employee=employee, request_id=request_id)
+        target = await reroute_from_blocked(
+            session, employee=employee, request_id=request_id, deadlines=deadlines
+        )
         moved += target is not None
     await session.flush()
     return moved
 
 
 async def run_escalation_worker(
-    sessions: async_sessionmaker[AsyncSession], *, interval: float, stop: asyncio.Event
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    deadlines: Deadlines,
+    interval: float,
+    stop: asyncio.Event,
 ) -> None:
     """Run ``escalate_due`` every ``interval`` seconds until ``stop`` is set."""
 
     async def escalation_round() -> None:
         async with session_scope(sessions) as session:
             # First the blocked: a re-routed request gets a new deadline and is not escalated.
-            await reroute_blocked(session)
-            await escalate_due(session, now=clock.now())
+            await reroute_blocked(session, deadlines=deadlines)
+            await escalate_due(session, now=clock.now(), deadlines=deadlines)
 
     await run_every(interval, stop, escalation_round, name="escalation")

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import as_utc
 from bot.db.models import (
     OPEN_STATUSES,
     Contact,
@@ -20,7 +21,6 @@ from bot.db.models import (
 )
 from bot.services.casefile import WorkspaceError
 from bot.services.ledger import record_contact
-from bot.services.sla import as_utc
 
 
 async def log_touch(

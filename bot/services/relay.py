@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
+from bot.clock import as_utc
 from bot.db.models import (
     OPEN_STATUSES,
     Contact,
@@ -36,7 +37,6 @@ from bot.services.casefile import (
 from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
 from bot.services.ratings import finish_rating
-from bot.services.sla import as_utc
 from bot.texts import PH_RELAY_FIRST_NOTE, PH_RELAY_SIGNATURE
 
 HANDOFF = timedelta(hours=24)  # the relay stays open this long after the employee's last message

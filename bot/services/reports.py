@@ -33,7 +33,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
-from bot.clock import SEOUL
+from bot.clock import SEOUL, as_utc
 from bot.db.models import (
     OPEN_STATUSES,
     Contact,
@@ -112,12 +112,6 @@ class Week:
 
 def _seoul_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=SEOUL).astimezone(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -217,10 +211,10 @@ def _figures_from_requests(
     resolve: list[timedelta] = []
     kinds: Counter[str] = Counter()
     for request in requests:
-        created = _aware(request.created_at)
-        acknowledged = _aware(request.acknowledged_at)
-        resolved = _aware(request.resolved_at)
-        due = _aware(request.due_at)
+        created = as_utc(request.created_at)
+        acknowledged = as_utc(request.acknowledged_at)
+        resolved = as_utc(request.resolved_at)
+        due = as_utc(request.due_at)
         assert created is not None
         if _in(created, week.start, week.end):
             kinds[request.kind] += 1
@@ -242,7 +236,7 @@ def _figures_from_requests(
 def _top(requests: Iterable[Request], kind: str, week: Week) -> list[tuple[str, int]]:
     counter: Counter[str] = Counter()
     for request in requests:
-        if request.kind != kind or not _in(_aware(request.created_at), week.start, week.end):
+        if request.kind != kind or not _in(as_utc(request.created_at), week.start, week.end):
             continue
         details = request.details if isinstance(request.details, dict) else {}
         label = str(details.get("category") or "").strip()

@@ -13,7 +13,7 @@ from bot.db.models import Policyholder, Request, RequestAction, RequestEvent, Re
 from bot.services.alerts import alert_buttons, alert_text
 from bot.services.chain import ChainRole, route_policyholder
 from bot.services.outbox import enqueue
-from bot.services.sla import due_at
+from bot.services.sla import Deadlines, due_at
 
 
 async def _next_reference(session: AsyncSession, now: datetime) -> str:
@@ -33,6 +33,7 @@ async def open_request(
     summary: str,
     details: dict[str, Any] | None = None,
     policy_id: int | None = None,
+    deadlines: Deadlines,
 ) -> Request:
     """Create a request, assign it by routing, and queue the alert — in the caller's transaction.
 
@@ -59,7 +60,7 @@ async def open_request(
             details=details or {},
             created_at=now,
             updated_at=now,
-            due_at=due_at(kind, now),
+            due_at=due_at(kind, now, deadlines),
         )
         if request_id is not None:
             break

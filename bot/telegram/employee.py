@@ -45,7 +45,7 @@ from telegram.ext import (
 )
 
 from bot import clock
-from bot.clock import SEOUL
+from bot.clock import SEOUL, as_utc
 from bot.db.engine import session_scope
 from bot.db.models import ContactChannel, ContactSender, Employee, Policyholder, Request
 from bot.services import alerts, casework, labels, portfolio, relay
@@ -53,7 +53,7 @@ from bot.services.casefile import WorkspaceError
 from bot.services.invites import START_PREFIX, redeem_invite
 from bot.services.labels import REQUEST_STATUS_LABELS
 from bot.services.ledger import is_update_stored, record_contact
-from bot.services.sla import as_utc
+from bot.services.sla import Deadlines
 from bot.telegram.context import services
 from bot.telegram.sender import reply_markup_from_json
 
@@ -282,7 +282,9 @@ async def on_request_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             answer = NOT_FOUND
         else:
             try:
-                answer = await _apply_button(session, action, request, employee)
+                answer = await _apply_button(
+                    session, action, request, employee, services(context).deadlines
+                )
             except WorkspaceError as error:
                 answer = str(error)
         await _record_exchange(
@@ -303,7 +305,7 @@ async def on_request_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def _apply_button(
-    session: AsyncSession, action: str, request: Request, employee: Employee
+    session: AsyncSession, action: str, request: Request, employee: Employee, deadlines: Deadlines
 ) -> str:
     if action == "ack":
         done = await casework.acknowledge(session, request=request, employee=employee)
@@ -312,7 +314,9 @@ async def _apply_button(
         done = await casework.resolve(session, request=request, employee=employee)
         return (RESOLVED if done else ALREADY_RESOLVED).format(reference=request.reference)
     if action == "handover":
-        target = await casework.hand_over(session, request=request, employee=employee)
+        target = await casework.hand_over(
+            session, request=request, employee=employee, deadlines=deadlines
+        )
         return HANDED_OVER.format(reference=request.reference, employee=target.display_name)
     if action == "reply":
         await casework.start_reply(session, request=request, employee=employee)
@@ -609,7 +613,7 @@ async def _away(session: AsyncSession, employee: Employee, args: str) -> str:
         return AWAY_CLEARED
     if len(parts) != 2:
         return AWAY_USAGE
-    today = clock.now().astimezone(SEOUL).date()
+    today = clock.today()
     days = []
     for value in parts:
         try:

@@ -97,7 +97,7 @@ async def _converse(update: Update, svc: BotServices, inbound: Inbound) -> None:
     message = update.effective_message
     assert message is not None
     await message.get_bot().send_chat_action(message.chat_id, ChatAction.TYPING)
-    outgoing = await handle_message(svc.sessions, svc.rasa, inbound)
+    outgoing = await handle_message(svc.sessions, svc.rasa, inbound, deadlines=svc.deadlines)
     if outgoing:
         await send_outgoing(message, svc, outgoing)
 
@@ -267,7 +267,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         telegram_user_id=query.from_user.id,
         update_id=update.update_id,
     )
-    outgoing = await handle_message(svc.sessions, svc.rasa, inbound)
+    outgoing = await handle_message(svc.sessions, svc.rasa, inbound, deadlines=svc.deadlines)
     if outgoing:
         await send_outgoing(message, svc, outgoing)
 

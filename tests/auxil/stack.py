@@ -30,6 +30,7 @@ from bot.runner import (
 )
 from bot.services.escalation import run_escalation_worker
 from bot.services.outbox import run_outbox_worker
+from bot.services.sla import Deadlines
 from bot.telegram.app import build_application
 from bot.telegram.sender import telegram_sender
 from tests.auxil.fake_telegram import FakeTelegram
@@ -161,7 +162,14 @@ async def app_stack(
             jobs = (
                 [
                     asyncio.create_task(run_outbox_worker(sessions, send, interval=0.2, stop=stop)),
-                    asyncio.create_task(run_escalation_worker(sessions, interval=0.5, stop=stop)),
+                    asyncio.create_task(
+                        run_escalation_worker(
+                            sessions,
+                            deadlines=Deadlines.from_settings(settings),
+                            interval=0.5,
+                            stop=stop,
+                        )
+                    ),
                 ]
                 if workers
                 else []

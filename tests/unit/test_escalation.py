@@ -41,8 +41,8 @@ def seoul(*args: int) -> datetime:
     ],
 )
 def test_deadlines(kind: str, opened: datetime, due: datetime) -> None:
-    assert due_at(kind, opened) == due
-    assert due_at(kind, opened).tzinfo is not None
+    assert due_at(kind, opened, Deadlines()) == due
+    assert due_at(kind, opened, Deadlines()).tzinfo is not None
 
 
 def test_deadlines_are_configurable() -> None:
@@ -64,7 +64,7 @@ async def _alerts(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[int,
 
 async def _escalate(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
     async with session_scope(sessions) as session:
-        return await escalate_due(session, now=now)
+        return await escalate_due(session, now=now, deadlines=Deadlines())
 
 
 async def test_funeral_escalates_to_deputy_then_head_once_each(
@@ -179,7 +179,7 @@ async def test_blocked_employee_with_nobody_further_is_marked_once(
             employee.telegram_blocked = True
     for _round in range(3):
         async with session_scope(sessions) as session:
-            assert await reroute_blocked(session) == 0
+            assert await reroute_blocked(session, deadlines=Deadlines()) == 0
     async with sessions() as session:
         req = await session.get(Request, request.id)
         assert req is not None and req.employee_id == org.owner_id

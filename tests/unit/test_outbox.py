@@ -20,6 +20,7 @@ from bot.services.outbox import (
     enqueue,
     run_outbox_worker,
 )
+from bot.services.sla import Deadlines
 from bot.telegram.sender import telegram_sender
 from tests.auxil.employees import DEPUTY_CHAT, OWNER_CHAT, build_org, freeze, new_request
 from tests.auxil.fake_telegram import FakeTelegram
@@ -150,7 +151,7 @@ async def test_forbidden_marks_employee_blocked_and_reroutes(
         assert req is not None and req.employee_id == org.owner_id  # the outbox only marks
     # The escalation round moves the blocked employee's request on along the chain.
     async with session_scope(sessions) as session:
-        assert await reroute_blocked(session) == 1
+        assert await reroute_blocked(session, deadlines=Deadlines()) == 1
     async with sessions() as session:
         req = await session.get(Request, request.id)
         assert req is not None and req.employee_id == org.deputy_id

@@ -13,6 +13,7 @@ from bot.db.models import Employee, OutboxMessage, Policyholder, Request
 from bot.services import casework, ratings, relay
 from bot.services.ledger import record_contact
 from bot.services.relay import consume_policyholder_text
+from bot.services.sla import Deadlines
 from tests.auxil.employees import Org, build_org, freeze, new_request
 
 
@@ -59,7 +60,7 @@ async def test_handover_ends_the_handoff(sessions: async_sessionmaker[AsyncSessi
         req = await session.get(Request, request.id)
         owner = await session.get(Employee, org.owner_id)
         assert req is not None and owner is not None
-        await casework.hand_over(session, request=req, employee=owner)
+        await casework.hand_over(session, request=req, employee=owner, deadlines=Deadlines())
     assert not await _says(sessions, org, "여보세요?")
 
 

@@ -23,6 +23,7 @@ from bot.services.invites import create_invite
 from bot.services.ledger import record_contact
 from bot.services.outbox import run_outbox_worker
 from bot.services.relay import consume_policyholder_text
+from bot.services.sla import Deadlines
 from bot.telegram import employee as employee_handlers
 from bot.telegram import policyholder as policyholder_handlers
 from bot.telegram.context import SERVICES_KEY, BotServices
@@ -141,16 +142,20 @@ async def test_hand_over_goes_to_deputy_then_head(
     request = await new_request(sessions, org)
     async with session_scope(sessions) as session:
         req, owner = await _load(session, org, request.id, org.owner_id)
-        target = await casework.hand_over(session, request=req, employee=owner)
+        target = await casework.hand_over(
+            session, request=req, employee=owner, deadlines=Deadlines()
+        )
         assert target.id == org.deputy_id
     async with session_scope(sessions) as session:
         req, deputy = await _load(session, org, request.id, org.deputy_id)
-        target = await casework.hand_over(session, request=req, employee=deputy)
+        target = await casework.hand_over(
+            session, request=req, employee=deputy, deadlines=Deadlines()
+        )
         assert target.id == org.head_id
     async with session_scope(sessions) as session:
         req, head = await _load(session, org, request.id, org.head_id)
         with pytest.raises(WorkspaceError, match="이관할 수 있는 담당자가 없습니다"):
-            await casework.hand_over(session, request=req, employee=head)
+            await casework.hand_over(session, request=req, employee=head, deadlines=Deadlines())
     rows = await _outbox(sessions)
     assert [(r.chat_id, r.purpose) for r in rows] == [
         (OWNER_CHAT, "alert"),
@@ -313,7 +318,10 @@ async def running_bot(
     )
     # No Rasa here: the stand-in below answers for the policyholder path.
     application.bot_data[SERVICES_KEY] = BotServices(
-        settings=Settings(), sessions=sessions, rasa=RasaClient("http://127.0.0.1:9")
+        settings=Settings(),
+        sessions=sessions,
+        rasa=RasaClient("http://127.0.0.1:9"),
+        deadlines=Deadlines(),
     )
     employee_handlers.register(application)
     application.add_handler(
