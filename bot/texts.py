@@ -21,7 +21,6 @@ WRONG_TRIES = " (남은 횟수 {tries}회)"
 LOCKED = "확인에 여러 번 실패해서 {until}까지 본인 확인이 잠겼어요. 도움이 필요하시면 고객센터({phone})로 연락해 주세요."
 VERIFIED = "{name}님, 본인 확인이 끝났어요! 담당 직원은 {employee}님이에요. 무엇을 도와드릴까요?"
 VERIFIED_NO_EMPLOYEE = "{name}님, 본인 확인이 끝났어요! 무엇을 도와드릴까요?"
-WELCOME_BACK = "{name}님, 다시 만나서 반가워요. 무엇을 도와드릴까요?"
 
 # Input the bot cannot read
 MEDIA = {

@@ -62,9 +62,7 @@ def alert_markup(request: Request) -> dict[str, Any] | None:
     """Buttons that still make sense for the request's status."""
     if request.status not in OPEN_STATUSES:
         return None
-    actions = [("접수", "ack"), ("답장", "reply"), ("완료", "done"), ("이관", "handover")]
-    if request.status != RequestStatus.NEW:
-        actions = actions[1:]
+    actions = ACTIONS if request.status == RequestStatus.NEW else ACTIONS[1:]
     row = [{"text": label, "callback_data": f"req:{code}:{request.id}"} for label, code in actions]
     return {"inline_keyboard": [row[:2], row[2:]] if len(row) == 4 else [row]}
 

@@ -12,6 +12,19 @@ REQUEST_KIND_LABELS = {
     "question": "상담 요청",
 }
 
+# Short names for reports, charts and the digest, where the kinds stand side by side.
+KIND_LABELS = {
+    "complaint": "불만",
+    "suggestion": "서비스 희망",
+    "loan": "대출",
+    "moving": "이사",
+    "funeral": "장례",
+    "wedding": "결혼",
+    "callback": "전화 요청",
+    "card": "카드",
+    "question": "문의",
+}
+
 REQUEST_STATUS_LABELS = {
     "new": "접수 대기",
     "acknowledged": "접수됨",

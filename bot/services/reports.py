@@ -44,6 +44,7 @@ from bot.db.models import (
     Request,
     RequestKind,
 )
+from bot.services.labels import KIND_LABELS
 
 REQUEST_KINDS = tuple(str(kind) for kind in RequestKind)
 _OPEN = tuple(str(status) for status in OPEN_STATUSES)
@@ -353,18 +354,6 @@ async def weekly_report(
 
 
 # --- presentation shared by the terminal, the CSV and the web page ---------------------------
-
-KIND_LABELS = {
-    "complaint": "불만",
-    "suggestion": "서비스 희망",
-    "loan": "대출",
-    "moving": "이사",
-    "funeral": "장례",
-    "wedding": "결혼",
-    "callback": "전화 요청",
-    "card": "카드",
-    "question": "문의",
-}
 
 
 def format_duration(value: timedelta | None) -> str:

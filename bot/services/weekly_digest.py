@@ -28,10 +28,10 @@ from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import Department, Employee, OutboxPurpose
 from bot.services.chain import department_head
+from bot.services.labels import KIND_LABELS
 from bot.services.outbox import enqueue_once, queued_with_key
 from bot.services.periodic import run_every
 from bot.services.reports import (
-    KIND_LABELS,
     DepartmentReport,
     Week,
     format_share,

@@ -14,8 +14,8 @@ from bot.admin.csv_export import UTF8_BOM, csv_line
 from bot.admin.principal import Principal
 from bot.admin.routes.common import db, render
 from bot.db.models import Department
+from bot.services.labels import KIND_LABELS
 from bot.services.reports import (
-    KIND_LABELS,
     Week,
     WeekError,
     WeeklyReport,
