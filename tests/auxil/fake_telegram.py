@@ -922,8 +922,7 @@ class FakeTelegram:
         if query_id not in self._callback_queries or query_id in self._answered_callbacks:
             return _error(
                 400,
-                "Bad Request: query is too old and response timeout expired or query ID is "
-                "invalid",
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
             )
         self._answered_callbacks.add(query_id)
         self.callback_answers.append(params)
