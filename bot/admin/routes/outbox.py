@@ -32,6 +32,7 @@ async def _rows(request: Request, page: int) -> tuple[list[FailedRow], bool]:
         messages = await failed_messages(session, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
         rows = []
         for message in messages[:PER_PAGE]:
+            # To an employee's chat, else to the policyholder it concerns, else to its employee.
             employee = await session.scalar(
                 select(Employee).where(Employee.telegram_chat_id == message.chat_id)
             )
@@ -40,6 +41,8 @@ async def _rows(request: Request, page: int) -> tuple[list[FailedRow], bool]:
                 if employee is None and message.policyholder_id is not None
                 else None
             )
+            if employee is None and holder is None and message.employee_id is not None:
+                employee = await session.get(Employee, message.employee_id)
             linked = (
                 await session.get(CustomerRequest, message.request_id)
                 if message.request_id is not None
