@@ -289,11 +289,18 @@ class FakeTelegram:
     def _chat(self, user_id: int, first_name: str) -> dict[str, Any]:
         return {"id": user_id, "type": "private", "first_name": first_name}
 
-    def _message(self, user_id: int, first_name: str, **content: Any) -> dict[str, Any]:
+    def _message(
+        self, user_id: int, first_name: str, *, group_id: int | None = None, **content: Any
+    ) -> dict[str, Any]:
+        chat = (
+            self._chat(user_id, first_name)
+            if group_id is None
+            else {"id": group_id, "type": "group", "title": "가족 단톡방"}
+        )
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": self._chat(user_id, first_name),
+            "chat": chat,
             "from": self._user(user_id, first_name),
             **content,
         }
@@ -314,6 +321,17 @@ class FakeTelegram:
         message = self._message(user_id, first_name, **content)
         return self.push_raw({"update_id": next(self._update_ids), "message": message})
 
+    def push_edit(self, user_id: int, message_id: int, text: str) -> int:
+        """The user edits their earlier text message ``message_id`` (an ``edited_message``)."""
+        original = self._user_messages[message_id]
+        edited = {**original, "text": text, "edit_date": int(time.time())}
+        self._user_messages[message_id] = edited
+        return self.push_raw({"update_id": next(self._update_ids), "edited_message": edited})
+
+    def last_user_message_id(self, user_id: int) -> int:
+        """The id of the latest message ``user_id`` sent (e.g. to edit it)."""
+        return max(m for m, msg in self._user_messages.items() if msg["from"]["id"] == user_id)
+
     def push_text(
         self,
         user_id: int,
@@ -321,8 +339,10 @@ class FakeTelegram:
         *,
         reply_to_message_id: int | None = None,
         first_name: str = "사용자",
+        group_id: int | None = None,
     ) -> int:
-        """A private text message from ``user_id``; commands get a bot_command entity."""
+        """A text message from ``user_id``, in their private chat or in the group ``group_id``
+        (a negative id); commands get a bot_command entity."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split()[0]
@@ -335,7 +355,7 @@ class FakeTelegram:
             ]
         if reply_to_message_id is not None:
             content["reply_to_message"] = self._message_by_id(reply_to_message_id)
-        return self._push_message(user_id, first_name, **content)
+        return self._push_message(user_id, first_name, group_id=group_id, **content)
 
     def push_contact(
         self,
@@ -344,12 +364,13 @@ class FakeTelegram:
         contact_user_id: int | None,
         *,
         first_name: str = "사용자",
+        group_id: int | None = None,
     ) -> int:
         """A shared contact card; ``contact_user_id == user_id`` means the user's own number."""
         contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
         if contact_user_id is not None:
             contact["user_id"] = contact_user_id
-        return self._push_message(user_id, first_name, contact=contact)
+        return self._push_message(user_id, first_name, group_id=group_id, contact=contact)
 
     def push_sticker(self, user_id: int, *, first_name: str = "사용자") -> int:
         """A sticker message."""
@@ -670,7 +691,11 @@ class FakeTelegram:
         message: dict[str, Any] = {
             "message_id": sent.message_id,
             "date": sent.date,
-            "chat": {"id": sent.chat_id, "type": "private", "first_name": "사용자"},
+            "chat": (
+                {"id": sent.chat_id, "type": "private", "first_name": "사용자"}
+                if sent.chat_id > 0
+                else {"id": sent.chat_id, "type": "group", "title": "가족 단톡방"}
+            ),
             "from": self._bot_user(),
             "text": sent.text,
         }

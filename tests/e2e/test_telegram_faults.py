@@ -7,6 +7,7 @@ the dialogue goes on and nobody is told "죄송해요, 잠시 문제가 생겼�
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -128,3 +129,32 @@ async def test_cosmetic_call_failing_costs_nothing(
         )
     assert inbound == said
     assert opened.count(reference) == 1
+
+
+async def test_a_reply_telegram_refuses_now_arrives_from_the_outbox(
+    world: SessionWorld, borrower: Customer
+) -> None:
+    """Not cosmetic: the answer itself. Refused with a 500, it waits in the outbox (which
+    retries) instead of the turn failing and the customer getting an apology."""
+    telegram = world.stack.telegram
+    assert borrower.holder is not None
+    fault = telegram.fail("sendMessage", "server_error", chat_id=borrower.user_id, times=1)
+    replies = await borrower.say("내 보험 뭐 있는지 알려주세요")
+    assert fault.fired == 1
+    assert "KL-" in replies[-1].text
+    _no_apology(texts_of(replies))
+    # The ledger row of the answer learns its Telegram message id from the outbox (just after
+    # Telegram took it).
+    for _ in range(50):
+        async with session_scope(world.stack.sessions) as session:
+            answer = await session.scalar(
+                select(Contact)
+                .where(Contact.policyholder_id == borrower.holder.id, Contact.direction == "out")
+                .order_by(Contact.id.desc())
+                .limit(1)
+            )
+        assert answer is not None
+        if answer.telegram_message_id is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert answer.telegram_message_id == replies[-1].message_id
