@@ -13,6 +13,7 @@ import pytest
 from bot import metrics
 from bot.runner import stop_process
 from bot.supervisor import RasaSupervisor, RestartBudget, RestartPolicy, keep_running
+from tests.auxil.waiting import eventually
 
 POLICY = RestartPolicy(base_delay=2.0, max_delay=60.0, limit=5, window=600.0, stable_after=60.0)
 
@@ -76,14 +77,6 @@ class Probe:
     async def __call__(self) -> bool:
         self.calls += 1
         return self.answering
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    async def loop() -> None:
-        while not condition():  # noqa: ASYNC110 (the supervisor's state has no event)
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(loop(), timeout)
 
 
 def restarts(instance: str, reason: str) -> float:
