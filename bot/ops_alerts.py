@@ -46,9 +46,9 @@ class Alarm:
         if bad and self._bad_since is None:
             self._bad_since = now
         was_firing = self.firing
-        self.firing = bad and now - (self._bad_since or now) >= self.after
         if self._bad_since is not None:
             self.lasted = now - self._bad_since
+        self.firing = bad and self.lasted >= self.after
         if not bad:
             self._bad_since = None
         if self.firing and not was_firing:

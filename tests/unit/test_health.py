@@ -165,13 +165,11 @@ async def test_readyz_reports_an_unreachable_database() -> None:
     assert parts["outbox"] == {"ok": False, "error": "database unreachable"}
 
 
-async def test_the_polling_loop_is_seen_dying_on_a_revoked_token(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
+async def test_the_polling_loop_is_seen_dying_on_a_revoked_token() -> None:
     async with FakeTelegram() as telegram:
         application = Application.builder().token(telegram.token).base_url(telegram.base_url)
         app = application.build()
-        health = Health(sessions, settings(), telegram=app)
+        health = Health(async_sessionmaker(), settings(), telegram=app)  # no database needed
         async with app:
             assert app.updater is not None
             await app.start()
