@@ -136,7 +136,14 @@ class RasaSupervisor:
 
     @property
     def healthy(self) -> bool:
-        return self.state == "up"
+        return self.current_state() == "up"
+
+    def current_state(self) -> str:
+        """The state, corrected for an exit the next check has not seen yet (checking whether
+        the process still runs costs nothing, unlike the HTTP probe)."""
+        if self.state == "up" and (self.process is None or self.process.poll() is not None):
+            return "down"
+        return self.state
 
     def down_for(self) -> float:
         """Seconds since the process last answered (0 while it is up)."""
@@ -147,7 +154,7 @@ class RasaSupervisor:
         return {
             "name": self.name,
             "port": self.port,
-            "state": self.state,
+            "state": self.current_state(),
             "pid": self.process.pid if self.process is not None else None,
             "restarts": self.restarts,
             "down_seconds": round(self.down_for(), 1),
