@@ -1,8 +1,9 @@
 """How long customers get the outage answer after Rasa dies under `milchak run`.
 
-Run: .venv/bin/python -m bench.rasa_recovery [--rounds 3]
+Run: .venv/bin/python -m bench.rasa_recovery [--rounds 3] [--signal KILL|STOP]
 Starts `milchak run` (its own Rasa, the trained model, a seeded SQLite database, the fake Bot
-API), verifies one policyholder, then each round SIGKILLs the Rasa process and has the
+API), verifies one policyholder, then each round SIGKILLs the Rasa process (or SIGSTOPs it: a hang
+that only the health probe can see) and has the
 policyholder write "안녕하세요" again as soon as each answer arrives (every ``--pause`` seconds at
 most) until an answer is a normal one. Prints, per round and as the median: kill → the
 supervisor's new Rasa process, kill → /readyz 200 again, kill → the first normal answer, and
@@ -60,9 +61,11 @@ async def ready_again(run: RunningMilchak, started: float) -> float:
     return time.monotonic() - started
 
 
-async def one_round(run: RunningMilchak, customer: Customer, pause: float) -> Round:
+async def one_round(
+    run: RunningMilchak, customer: Customer, pause: float, how: signal.Signals
+) -> Round:
     pid = await run.rasa_pid()
-    os.kill(pid, signal.SIGKILL)
+    os.kill(pid, how)
     killed = time.monotonic()
     spawned = asyncio.create_task(new_pid(run, pid, killed))
     ready = asyncio.create_task(ready_again(run, killed))
@@ -78,7 +81,7 @@ async def one_round(run: RunningMilchak, customer: Customer, pause: float) -> Ro
     return Round(await spawned, await ready, first_normal, outages)
 
 
-async def main(rounds: int, pause: float, settle: float) -> None:
+async def main(rounds: int, pause: float, settle: float, how: signal.Signals) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         database_url, sessions = await seeded_database(tmp_path / "bench.db")
@@ -101,7 +104,7 @@ async def main(rounds: int, pause: float, settle: float) -> None:
             results = []
             for number in range(1, rounds + 1):
                 await asyncio.sleep(settle)
-                result = await one_round(run, customer, pause)
+                result = await one_round(run, customer, pause, how)
                 results.append(result)
                 print(
                     f"round {number}: new Rasa process {result.new_process:.1f} s, "
@@ -124,5 +127,12 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between messages")
     parser.add_argument("--settle", type=float, default=65.0, help="seconds between rounds")
+    parser.add_argument(
+        "--signal",
+        choices=["KILL", "STOP"],
+        default="KILL",
+        help="KILL: Rasa dies; STOP: Rasa hangs (alive, answering nothing)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.pause, args.settle))
+    how = signal.Signals[f"SIG{args.signal}"]
+    asyncio.run(main(args.rounds, args.pause, args.settle, how))

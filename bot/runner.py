@@ -193,7 +193,8 @@ def rasa_supervisor(
         name=f"rasa:{port}",
         port=port,
         start=lambda: start_rasa(settings, port=port, log_file=PROJECT_ROOT / "rasa.log"),
-        terminate=stop_process,
+        # A dead or hung process has nothing to finish: a short grace before SIGKILL.
+        terminate=lambda old: stop_process(old, grace=5),
         probe=lambda: probe_rasa(f"http://127.0.0.1:{port}"),
         process=process,
         policy=RestartPolicy(
