@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     rasa_probe_failures: int = 3  # probes in a row before a running Rasa counts as hung
     rasa_restart_limit: int = 5  # restarts at most this many times within the window
     rasa_restart_window_seconds: float = 600.0
+    # A restarted Rasa still loading its model after this long is restarted again; a model
+    # load takes ~30 s on a free core, minutes on a busy machine.
+    rasa_start_timeout_seconds: float = 600.0
 
     @field_validator("extra_holidays", mode="before")
     @classmethod

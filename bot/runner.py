@@ -202,6 +202,7 @@ def rasa_supervisor(
         ),
         probe_interval=settings.rasa_probe_interval,
         probe_failures=settings.rasa_probe_failures,
+        start_timeout=settings.rasa_start_timeout_seconds,
     )
 
 

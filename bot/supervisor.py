@@ -115,7 +115,7 @@ class RasaSupervisor:
         policy: RestartPolicy = RestartPolicy(),
         probe_interval: float = 2.0,
         probe_failures: int = 3,
-        start_timeout: float = 240.0,
+        start_timeout: float = 600.0,
         clock: Clock = time.monotonic,
     ) -> None:
         self.name, self.port = name, port
