@@ -98,21 +98,24 @@ def supervisor(
     name: str,
     probe: Callable[[], Awaitable[bool]],
     started: list[subprocess.Popen[bytes]],
+    *,
+    hand_over: bool = True,
     **options: object,
 ) -> RasaSupervisor:
+    """A supervisor of sleepers; with ``hand_over`` the first one is already up."""
+
     def start() -> subprocess.Popen[bytes]:
         process = sleeper()
         started.append(process)
         return process
 
-    first = start()
     return RasaSupervisor(
         name=name,
         port=0,
         start=start,
         terminate=lambda p: stop_process(p, grace=2),
         probe=probe,
-        process=first,
+        process=start() if hand_over else None,
         probe_interval=0.05,
         **options,  # type: ignore[arg-type]
     )
@@ -178,6 +181,32 @@ async def test_one_failed_probe_is_not_a_hang(started: list[subprocess.Popen[byt
     watched = supervisor("t-blip", flaky, started, probe_failures=3)
     await run_until(watched, lambda: calls >= 9)
     assert watched.restarts == 0 and watched.state == "up"
+
+
+async def test_a_process_that_never_gets_ready_is_started_again_after_the_start_timeout(
+    started: list[subprocess.Popen[bytes]],
+) -> None:
+    probe = Probe()
+    probe.answering = False  # the model never finishes loading
+    watched = supervisor("t-slow", probe, started, hand_over=False, start_timeout=0.5)
+    assert watched.state == "starting" and watched.process is None
+    await run_until(watched, lambda: watched.restarts == 1)
+    assert len(started) == 2 and started[0].poll() is not None
+    assert watched.last_failure is not None and watched.last_failure.kind == "start_timeout"
+    assert watched.state == "starting"
+
+
+async def test_a_slow_start_within_the_timeout_is_left_alone(
+    started: list[subprocess.Popen[bytes]],
+) -> None:
+    probe = Probe()
+    probe.answering = False
+    watched = supervisor("t-loading", probe, started, hand_over=False, start_timeout=30)
+    await run_until(watched, lambda: probe.calls >= 20)  # 20 failed probes while loading
+    assert watched.restarts == 0 and watched.state == "starting"
+    probe.answering = True
+    await run_until(watched, lambda: watched.state == "up")
+    assert len(started) == 1
 
 
 async def test_the_restart_limit_keeps_a_crash_loop_down_and_says_so(
