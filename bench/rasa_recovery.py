@@ -41,6 +41,13 @@ class Round:
     ready: float
     first_normal_answer: float
     outage_answers: int
+    load_cpu_seconds: float  # what the new Rasa used to load its model, whatever the load
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def new_pid(run: RunningMilchak, old: int, started: float) -> float:
@@ -78,7 +85,9 @@ async def one_round(
             break
         outages += 1
         await asyncio.sleep(max(0.0, pause - (time.monotonic() - sent)))
-    return Round(await spawned, await ready, first_normal, outages)
+    ready_after = await ready
+    load_cpu = cpu_seconds(await run.rasa_pid())
+    return Round(await spawned, ready_after, first_normal, outages, load_cpu)
 
 
 async def main(rounds: int, pause: float, settle: float, how: signal.Signals) -> None:
@@ -98,7 +107,11 @@ async def main(rounds: int, pause: float, settle: float, how: signal.Signals) ->
             ) as run,
         ):
             started = await run.wait_ready(within=600)
-            print(f"milchak run ready in {started:.1f} s (Rasa's first model load)")
+            print(
+                f"milchak run ready in {started:.1f} s (Rasa's first model load, "
+                f"{cpu_seconds(await run.rasa_pid()):.0f} CPU-s); load average "
+                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+            )
             customer = Customer(telegram, holder)
             await customer.verify()
             results = []
@@ -110,7 +123,8 @@ async def main(rounds: int, pause: float, settle: float, how: signal.Signals) ->
                     f"round {number}: new Rasa process {result.new_process:.1f} s, "
                     f"/readyz 200 {result.ready:.1f} s, first normal answer "
                     f"{result.first_normal_answer:.1f} s after the kill "
-                    f"({result.outage_answers} outage answers meanwhile)"
+                    f"({result.outage_answers} outage answers meanwhile); the new Rasa used "
+                    f"{result.load_cpu_seconds:.0f} CPU-s to load"
                 )
             spawn = statistics.median(r.new_process for r in results)
             ready = statistics.median(r.ready for r in results)
