@@ -59,10 +59,10 @@ RASA_ERRORS = Counter(
 RASA_RESTARTS = Counter(
     "milchak_rasa_restarts_total",
     "Rasa processes restarted by the supervisor, by instance and reason.",
-    ["instance", "reason"],
+    ["rasa", "reason"],
 )
 RASA_UP = Gauge(
-    "milchak_rasa_up", "1 when the supervised Rasa process answers its health probe.", ["instance"]
+    "milchak_rasa_up", "1 when the supervised Rasa process answers its health probe.", ["rasa"]
 )
 WORKER_RESTARTS = Counter(
     "milchak_worker_restarts_total",

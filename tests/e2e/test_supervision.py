@@ -51,11 +51,11 @@ async def test_a_killed_rasa_is_restarted_and_the_bot_answers_normally_again(
         before = await customer.say("대출 받고 싶어요")
         assert OUTAGE not in texts_of(before)
         metrics = await run.metrics()
-        instance = f"rasa:{run.rasa_port}"
-        assert metrics[("milchak_rasa_up", (("instance", instance),))] == 1.0
+        instance = f"rasa:{run.rasa_port}"  # the supervised process, label `rasa`
+        assert metrics[("milchak_rasa_up", (("rasa", instance),))] == 1.0
         restarts_key = (
             "milchak_rasa_restarts_total",
-            (("instance", instance), ("reason", "exited")),
+            (("rasa", instance), ("reason", "exited")),
         )
         assert metrics.get(restarts_key, 0.0) == 0.0
 
@@ -82,7 +82,7 @@ async def test_a_killed_rasa_is_restarted_and_the_bot_answers_normally_again(
 
         metrics = await run.metrics()
         assert metrics[restarts_key] == 1.0
-        assert metrics[("milchak_rasa_up", (("instance", instance),))] == 1.0
+        assert metrics[("milchak_rasa_up", (("rasa", instance),))] == 1.0
         assert metrics[("milchak_rasa_errors_total", (("endpoint", "/model/parse"),))] >= 2
         assert metrics[("milchak_requests_opened_total", (("kind", "question"),))] == 1.0
         assert metrics[("milchak_turn_seconds_count", ())] >= 4

@@ -81,7 +81,7 @@ class Probe:
 
 def restarts(instance: str, reason: str) -> float:
     value = metrics.REGISTRY.get_sample_value(
-        "milchak_rasa_restarts_total", {"instance": instance, "reason": reason}
+        "milchak_rasa_restarts_total", {"rasa": instance, "reason": reason}
     )
     return value or 0.0
 
