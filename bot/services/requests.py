@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import clock
+from bot import clock, metrics
 from bot.clock import SEOUL
 from bot.db.inserts import insert_unless_conflict
 from bot.db.models import Policyholder, Request, RequestEvent, RequestKind
@@ -88,4 +88,5 @@ async def open_request(
             policyholder_id=policyholder.id,
         )
     await session.flush()
+    metrics.REQUESTS_OPENED.labels(kind).inc()
     return request
