@@ -8,8 +8,8 @@ import time
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli.common import run_with_sessions
 from bot import clock
+from bot.cli.common import run_with_sessions
 from bot.db import session_scope
 from bot.services.policy_history_seed import HistorySummary, seed_policy_history
 from bot.services.seed import (

@@ -45,7 +45,13 @@ from bot.db.models import (
     PolicyEventKind,
     Policyholder,
 )
-from bot.services.policy_history import CYCLE_MONTHS, add_months, month_end, month_index, month_start
+from bot.services.policy_history import (
+    CYCLE_MONTHS,
+    add_months,
+    month_end,
+    month_index,
+    month_start,
+)
 
 MEASURES = (13, 25)
 WINDOW_MONTHS = 12
@@ -361,7 +367,14 @@ CSV_HEADER = [
     *[
         f"{n}회차 {label}"
         for n in MEASURES
-        for label in ("대상 계약", "유지 계약", "유지율(건수)", "유지율(보험료)", "신뢰구간 하한", "신뢰구간 상한")
+        for label in (
+            "대상 계약",
+            "유지 계약",
+            "유지율(건수)",
+            "유지율(보험료)",
+            "신뢰구간 하한",
+            "신뢰구간 상한",
+        )
     ],
 ]
 

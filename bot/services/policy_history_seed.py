@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import SEOUL
@@ -93,7 +93,9 @@ class _Policy:
 
 def _at(day: date, rng: random.Random) -> datetime:
     """A daytime moment on ``day`` in Seoul, as UTC."""
-    local = datetime(day.year, day.month, day.day, rng.randint(9, 20), rng.randrange(60), tzinfo=SEOUL)
+    local = datetime(
+        day.year, day.month, day.day, rng.randint(9, 20), rng.randrange(60), tzinfo=SEOUL
+    )
     return local.astimezone(UTC)
 
 
@@ -246,15 +248,22 @@ async def seed_policy_history(
     rng = random.Random(seed)
     start = add_months(today, -HISTORY_MONTHS)
     holders = (
-        await session.execute(
-            select(Policyholder.id, Policyholder.employee_id, Policyholder.phone).order_by(
-                Policyholder.id
+        (
+            await session.execute(
+                select(Policyholder.id, Policyholder.employee_id, Policyholder.phone).order_by(
+                    Policyholder.id
+                )
             )
         )
-    ).tuples().all()
+        .tuples()
+        .all()
+    )
     fixed_ids = {hid for hid, _, phone in holders if phone in fixed_phones}
     contact_rows, first_contact = _contacts(
-        rng, [(hid, eid) for hid, eid, _ in holders if hid not in fixed_ids], start=start, today=today
+        rng,
+        [(hid, eid) for hid, eid, _ in holders if hid not in fixed_ids],
+        start=start,
+        today=today,
     )
     contact_rows += _kim_visits(holders, fixed_ids, today=today, rng=rng)
     policies = [
@@ -313,7 +322,7 @@ async def seed_policy_history(
         await connection.execute(insert(PolicyEvent), event_rows[chunk : chunk + 5000])
     if contact_rows:
         await connection.execute(insert(Contact), contact_rows)
-    table = Policy.__table__
+    table: Table = Policy.__table__  # type: ignore[assignment]
     await connection.execute(
         update(table)
         .where(table.c.id == bindparam("b_id"))
@@ -350,4 +359,3 @@ def _kim_visits(
         _contact_row(holder_id, employee_id, channel, note, _at(today - timedelta(days=days), rng))
         for days, channel, note in KIM_VISITS
     ]
-

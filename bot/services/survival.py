@@ -310,7 +310,7 @@ async def load_lives(
         .group_by(Contact.policyholder_id)
     )
     for holder_id, moment in contacts.tuples():
-        if isinstance(moment, datetime):
+        if isinstance(moment, datetime) and holder_id is not None:
             first_contact[holder_id] = _seoul_day(moment)
     return [
         PolicyLife(contract, tuple(events.get(pid, ())), first_contact.get(holder_id))
@@ -335,7 +335,9 @@ def analyse(lives: Sequence[PolicyLife], *, as_of: date) -> SurvivalReport:
     if reached and not_reached:
         report.landmark = fit_landmark(reached, not_reached, day=day)
     else:
-        report.problems.append("기준일에 유지 중인 계약 가운데 한쪽 집단이 비어 생존곡선을 그리지 않았습니다.")
+        report.problems.append(
+            "기준일에 유지 중인 계약 가운데 한쪽 집단이 비어 생존곡선을 그리지 않았습니다."
+        )
     subjects = subjects_from(lives, as_of=as_of)
     has_events = any(s.event for s in subjects)
     has_both = any(s.reached_at is not None and s.reached_at < s.stop for s in subjects) and any(
@@ -347,7 +349,9 @@ def analyse(lives: Sequence[PolicyLife], *, as_of: date) -> SurvivalReport:
         except Exception as error:  # lifelines raises ConvergenceError and friends
             report.problems.append(f"Cox 모형을 적합하지 못했습니다: {type(error).__name__}")
     else:
-        report.problems.append("해지·실효가 없거나 연락 여부가 한쪽뿐이라 Cox 모형을 적합하지 않았습니다.")
+        report.problems.append(
+            "해지·실효가 없거나 연락 여부가 한쪽뿐이라 Cox 모형을 적합하지 않았습니다."
+        )
     return report
 
 
