@@ -396,7 +396,7 @@ def _csv_cells(unit: UnitFigures) -> list[str]:
 
 
 def report_csv_rows(report: PersistencyReport) -> list[list[str]]:
-    rows = [CSV_HEADER, ["회사", "", "", *_csv_cells(report.company)]]
+    rows = [CSV_HEADER, ["전체", report.company.label, "", *_csv_cells(report.company)]]
     for dept in report.departments:
         rows.append(["부서", dept.figures.label, "", *_csv_cells(dept.figures)])
         for emp in dept.employees:
