@@ -10,8 +10,8 @@ from markupsafe import Markup, escape
 from bot.admin.charts import FONT
 from bot.services.survival import Curve
 
-WIDTH, HEIGHT = 640, 340
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 78
+WIDTH, HEIGHT = 640, 360
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 96
 COLORS = ("#2f6f9f", "#b3561e")
 
 
@@ -86,9 +86,8 @@ def survival_chart(curves: list[Curve], *, horizon: float) -> Markup:
             f'<path class="km" d="{_path(times, survival, x, y)}" fill="none" stroke="{color}" '
             f'stroke-width="2"><title>{escape(curve.label)}</title></path>'
         )
-    legend_y = HEIGHT - 22
     for i, (curve, color) in enumerate(zip(curves, COLORS, strict=False)):
-        lx = LEFT + i * (plot_w / 2)
+        lx, legend_y = LEFT, HEIGHT - 36 + i * 18
         label = f"{curve.label} ({curve.subjects:,}건 중 {curve.events:,}건 해지·실효)"
         parts.append(
             f'<rect x="{lx:.1f}" y="{legend_y - 9}" width="14" height="4" fill="{color}"/>'

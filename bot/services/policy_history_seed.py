@@ -39,8 +39,8 @@ HISTORY_SEED = 20260527
 HISTORY_MONTHS = 24
 
 # Monthly chances, by policy year (0 = first year): missing an installment, surrendering.
-MISS_BY_YEAR = (0.024, 0.017, 0.009)
-SURRENDER_BY_YEAR = (0.0035, 0.003, 0.002)
+MISS_BY_YEAR = (0.024, 0.027, 0.009)
+SURRENDER_BY_YEAR = (0.0035, 0.0055, 0.002)
 CURE_CHANCE = 0.42  # a missed installment paid within the grace period
 REINSTATE_CHANCE = 0.12  # a lapsed policy brought back within five months
 # The synthetic effect of having been reached by the programme (see the module docstring).
