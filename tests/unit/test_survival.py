@@ -115,7 +115,9 @@ def test_landmark_groups_and_curves_by_hand() -> None:
         PolicyLife(contract, (("lapsed", date(2025, 3, 2)),), reached),
         PolicyLife(contract, (("surrendered", date(2025, 6, 30)),), reached),
         PolicyLife(contract, (), reached),
-        PolicyLife(contract, (("unpaid", date(2025, 5, 1)), ("normal", date(2025, 5, 20))), reached),
+        PolicyLife(
+            contract, (("unpaid", date(2025, 5, 1)), ("normal", date(2025, 5, 20))), reached
+        ),
         PolicyLife(contract, (), later),
         PolicyLife(contract, (("lapsed", date(2025, 2, 10)),), None),
         PolicyLife(contract, (("lapsed", date(2024, 8, 1)),), None),
@@ -153,7 +155,9 @@ def test_follow_up_is_left_truncated_at_the_window() -> None:
     old, new = subjects
     assert old.entry == pytest.approx(_m((date(2024, 1, 1) - date(2020, 1, 1)).days))
     assert old.stop == pytest.approx(_m((date(2025, 1, 1) - date(2020, 1, 1)).days))
-    assert old.event and old.reached_at == pytest.approx(_m((date(2024, 7, 1) - date(2020, 1, 1)).days))
+    assert old.event and old.reached_at == pytest.approx(
+        _m((date(2024, 7, 1) - date(2020, 1, 1)).days)
+    )
     assert new.entry == 0 and not new.event and new.reached_at is None
     assert len(subjects) == 2
 
