@@ -156,6 +156,7 @@ class PersistencyReport:
     departments: list[DepartmentFigures]
     # Company figure per contract month (month index → 회차 → Rate), for the trend table.
     by_cohort: dict[int, dict[int, Rate]]
+    department_id: int | None = None  # set when the report covers one department only
 
 
 def _cycle_months() -> Any:
@@ -301,7 +302,9 @@ async def persistency_report(
                 unit = per_employee.setdefault(employee_id, UnitFigures(""))
                 unit.rates[n].add(rate)
                 month[n].add(rate)
-    company = UnitFigures("회사 전체" if department_id is None else "부서 전체")
+    company = UnitFigures(
+        "회사 전체" if department_id is None or not departments else departments[0].name
+    )
     for unit in per_employee.values():
         company.add(unit)
     result = []
@@ -316,7 +319,7 @@ async def persistency_report(
             total.add(figures)
             staff.append(figures)
         result.append(DepartmentFigures(total, staff))
-    return PersistencyReport(window, product, company, result, by_cohort)
+    return PersistencyReport(window, product, company, result, by_cohort, department_id)
 
 
 async def products(session: AsyncSession) -> list[str]:
@@ -396,7 +399,9 @@ def _csv_cells(unit: UnitFigures) -> list[str]:
 
 
 def report_csv_rows(report: PersistencyReport) -> list[list[str]]:
-    rows = [CSV_HEADER, ["전체", report.company.label, "", *_csv_cells(report.company)]]
+    rows = [CSV_HEADER]
+    if report.department_id is None:
+        rows.append(["회사", report.company.label, "", *_csv_cells(report.company)])
     for dept in report.departments:
         rows.append(["부서", dept.figures.label, "", *_csv_cells(dept.figures)])
         for emp in dept.employees:

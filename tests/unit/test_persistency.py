@@ -174,7 +174,11 @@ async def test_company_department_and_employee_figures(
     _check(scoped.company.rates[13], 3, 4, 4_080_000, 4_440_000)
 
     rows = report_csv_rows(report)
-    assert rows[1][:5] == ["전체", "회사 전체", "", "6", "4"]
+    assert rows[1][:5] == ["회사", "회사 전체", "", "6", "4"]
+    assert [r[:3] for r in report_csv_rows(scoped)[1:]] == [
+        ["부서", "나부", ""],
+        ["직원", "나부", "최 과장"],
+    ]
 
 
 async def test_filters_and_windows(sessions: async_sessionmaker[AsyncSession]) -> None:
