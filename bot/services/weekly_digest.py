@@ -264,10 +264,11 @@ async def _persistency_by_department(
         session, as_of=add_months(as_of, -1), department_id=department_id
     )
     previous = {d.figures.unit_id: d.figures.rates for d in before.departments}
+    # A department without contracts in either cohort (no policy history imported) gets no block.
     return {
         d.figures.unit_id: digest_lines(d.figures.rates, previous.get(d.figures.unit_id, {}))
         for d in current.departments
-        if d.figures.unit_id is not None
+        if d.figures.unit_id is not None and any(r.policies for r in d.figures.rates.values())
     }
 
 

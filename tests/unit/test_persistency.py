@@ -242,3 +242,32 @@ def test_state_through_a_lapse_and_a_reinstatement() -> None:
     assert state(date(2025, 10, 1)) == ("lapsed", 3, None, None)
     # Reinstated with 9 paid; by 2026-01-05 the 10th has fallen due and is paid too.
     assert state(date(2026, 1, 5)) == ("active", 10, date(2026, 2, 5), None)
+
+
+async def test_weekly_digest_gives_the_head_the_department_figures(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Week 2026-W46 ends on Sunday 2026-11-15: figures as of Monday 2026-11-16 use the same
+    cohorts as above (나부: 13회차 3 of 4, APE 91.9 %; 25회차 1 of 2, 57.1 %). A month earlier
+    the windows hold the same policies, so the change is +0.0%p."""
+    from sqlalchemy import select, update
+
+    from bot.db.models import OutboxMessage
+    from bot.services.reports import Week
+    from bot.services.weekly_digest import queue_weekly_digests
+
+    departments = await _build(sessions)
+    async with sessions() as session:
+        await session.execute(
+            update(Employee).where(Employee.name == "최").values(is_head=True, telegram_chat_id=555)
+        )
+        await session.commit()
+        await queue_weekly_digests(
+            session, week=Week.parse("2026-W46"), department_id=departments["나부"]
+        )
+        await session.commit()
+        text = await session.scalar(select(OutboxMessage.text).where(OutboxMessage.chat_id == 555))
+    assert text is not None
+    assert "■ 계약유지율 (최근 12개월 코호트, 보험료 기준)" in text
+    assert "· 13회차 91.9% (건수 3/4) · 지난달 대비 +0.0%p" in text
+    assert "· 25회차 57.1% (건수 1/2) · 지난달 대비 +0.0%p" in text
