@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -174,25 +174,50 @@ def _ape() -> Any:
     )
 
 
-async def _cohort_rows(
+def _cohorts(window: Window, n: int, *, typed: bool) -> Any:
+    """The cohorts measured at 회차 ``n`` as a small derived table: bounds and observation day.
+
+    One query per 회차 over all twelve cohorts (not one per cohort): PostgreSQL plans and
+    JIT-compiles once. PostgreSQL needs the literals typed (``typed``); SQLite must not have
+    them cast, since its CAST(... AS DATE) turns '2025-03-01' into the number 2025.
+    """
+
+    def value(v: Any, kind: Any) -> Any:
+        bound = literal(v, kind)
+        return cast(bound, kind) if typed else bound
+
+    rows = [
+        select(
+            value(month_start(c), Date).label("first_day"),
+            value(month_end(month_start(c)), Date).label("last_day"),
+            value(window.observed(c, n), Date).label("observed"),
+            value(c, Integer).label("cohort"),
+        )
+        for c in window.cohorts(n)
+    ]
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("cohorts")
+
+
+async def _measure_rows(
     session: AsyncSession,
     *,
     n: int,
-    start: date,
-    end: date,
-    observed: date,
+    window: Window,
     product: str | None,
     employee_ids: Iterable[int] | None,
     by_employee: bool,
-) -> list[tuple[int | None, Rate]]:
-    """One cohort's counts and APE at 회차 ``n``, per employee (or for everyone)."""
+) -> list[tuple[int, int | None, Rate]]:
+    """(cohort month, employee or None, counts and APE) at 회차 ``n`` for every cohort."""
+    if not window.cohorts(n):
+        return []
+    cohorts = _cohorts(window, n, typed=session.get_bind().dialect.name == "postgresql")
     last_event = aliased(PolicyEvent)
     last_id = (
         select(PolicyEvent.id)
-        .where(PolicyEvent.policy_id == Policy.id, PolicyEvent.occurred_on <= observed)
+        .where(PolicyEvent.policy_id == Policy.id, PolicyEvent.occurred_on <= cohorts.c.observed)
         .order_by(PolicyEvent.occurred_on.desc(), PolicyEvent.id.desc())
         .limit(1)
-        .correlate(Policy)
+        .correlate(Policy, cohorts)
         .scalar_subquery()
     )
     retained = case(
@@ -211,15 +236,22 @@ async def _cohort_rows(
     owner = Policyholder.employee_id if by_employee else literal(None)
     stmt = (
         select(
+            cohorts.c.cohort,
             owner,
             func.count(),
             func.sum(retained),
             func.sum(ape),
             func.sum(retained * ape),
         )
-        .select_from(Policy)
+        .select_from(cohorts)
+        .join(
+            Policy,
+            and_(
+                Policy.contract_date >= cohorts.c.first_day,
+                Policy.contract_date <= cohorts.c.last_day,
+            ),
+        )
         .outerjoin(last_event, last_event.id == last_id)
-        .where(Policy.contract_date >= start, Policy.contract_date <= end)
     )
     if by_employee or employee_ids is not None:
         stmt = stmt.join(Policyholder, Policyholder.id == Policy.policyholder_id)
@@ -227,12 +259,15 @@ async def _cohort_rows(
         stmt = stmt.where(Policyholder.employee_id.in_(list(employee_ids)))
     if product:
         stmt = stmt.where(Policy.product == product)
-    if by_employee:
-        stmt = stmt.group_by(Policyholder.employee_id)
+    stmt = stmt.group_by(cohorts.c.cohort, *([Policyholder.employee_id] if by_employee else []))
     rows = await session.execute(stmt)
     return [
-        (emp, Rate(int(count), int(kept or 0), float(total or 0), float(kept_ape or 0)))
-        for emp, count, kept, total, kept_ape in rows.tuples()
+        (
+            int(cohort),
+            emp,
+            Rate(int(count), int(kept or 0), float(total or 0), float(kept_ape or 0)),
+        )
+        for cohort, emp, count, kept, total, kept_ape in rows.tuples()
         if count
     ]
 
@@ -243,19 +278,11 @@ async def company_rates(
     """The company's 13회차 and 25회차 (no per-employee split: the fastest path)."""
     rates = {n: Rate() for n in MEASURES}
     for n in MEASURES:
-        for cohort in window.cohorts(n):
-            rows = await _cohort_rows(
-                session,
-                n=n,
-                start=month_start(cohort),
-                end=month_end(month_start(cohort)),
-                observed=window.observed(cohort, n),
-                product=product,
-                employee_ids=None,
-                by_employee=False,
-            )
-            for _, rate in rows:
-                rates[n].add(rate)
+        rows = await _measure_rows(
+            session, n=n, window=window, product=product, employee_ids=None, by_employee=False
+        )
+        for _, _, rate in rows:
+            rates[n].add(rate)
     return rates
 
 
@@ -286,22 +313,13 @@ async def persistency_report(
     per_employee: dict[int | None, UnitFigures] = {}
     by_cohort: dict[int, dict[int, Rate]] = {}
     for n in MEASURES:
-        for cohort in window.cohorts(n):
-            rows = await _cohort_rows(
-                session,
-                n=n,
-                start=month_start(cohort),
-                end=month_end(month_start(cohort)),
-                observed=window.observed(cohort, n),
-                product=product,
-                employee_ids=scope,
-                by_employee=True,
-            )
-            month = by_cohort.setdefault(cohort, {m: Rate() for m in MEASURES})
-            for employee_id, rate in rows:
-                unit = per_employee.setdefault(employee_id, UnitFigures(""))
-                unit.rates[n].add(rate)
-                month[n].add(rate)
+        rows = await _measure_rows(
+            session, n=n, window=window, product=product, employee_ids=scope, by_employee=True
+        )
+        for cohort, employee_id, rate in rows:
+            unit = per_employee.setdefault(employee_id, UnitFigures(""))
+            unit.rates[n].add(rate)
+            by_cohort.setdefault(cohort, {m: Rate() for m in MEASURES})[n].add(rate)
     company = UnitFigures(
         "회사 전체" if department_id is None or not departments else departments[0].name
     )

@@ -9,7 +9,8 @@ Create Date: 2026-11-27 10:00:00
   stored so far, the monthly premium it always was).
 * ``policy_events``: every status change (정상, 미납, 실효, 부활, 해지, 완납, 만기) with its day and
   the installments paid by then. Unique per policy, day and status so that re-importing the
-  same extract is harmless; the index also serves "the last event on or before a day".
+  same extract is harmless. A second index (policy, day, id) gives "the last event on or before
+  a day" in index order, ties broken by id, with no sort per policy.
 * ``retention_tasks``: one per missed installment handed to an employee (unique key), so the
   daily retention job never opens the same task twice.
 """
@@ -62,6 +63,9 @@ def upgrade() -> None:
         ["policy_id", "occurred_on", "kind"],
         unique=True,
     )
+    op.create_index(
+        "ix_policy_events_policy_day_id", "policy_events", ["policy_id", "occurred_on", "id"]
+    )
 
     op.create_table(
         "retention_tasks",
@@ -85,6 +89,7 @@ def downgrade() -> None:
     op.drop_index("ix_retention_tasks_request_id", table_name="retention_tasks")
     op.drop_index("ix_retention_tasks_policy_id", table_name="retention_tasks")
     op.drop_table("retention_tasks")
+    op.drop_index("ix_policy_events_policy_day_id", table_name="policy_events")
     op.drop_index("ux_policy_events_policy_day_kind", table_name="policy_events")
     op.drop_table("policy_events")
     with op.batch_alter_table("policies") as batch_op:
