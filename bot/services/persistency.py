@@ -35,7 +35,6 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.db.models import (
     Department,
@@ -211,38 +210,33 @@ async def _measure_rows(
     if not window.cohorts(n):
         return []
     cohorts = _cohorts(window, n, typed=session.get_bind().dialect.name == "postgresql")
-    last_event = aliased(PolicyEvent)
-    last_id = (
-        select(PolicyEvent.id)
+    # The retained flag straight from the last event on or before the observation day: one
+    # index lookup per policy; no event at all means in force since the contract (1).
+    last_flag = (
+        select(
+            case(
+                (PolicyEvent.kind.in_([str(k) for k in _RETAINED_KINDS]), 1),
+                (
+                    and_(
+                        PolicyEvent.kind == PolicyEventKind.UNPAID,
+                        func.coalesce(PolicyEvent.paid_through, 0) * _cycle_months() >= n,
+                    ),
+                    1,
+                ),
+                else_=0,
+            )
+        )
         .where(PolicyEvent.policy_id == Policy.id, PolicyEvent.occurred_on <= cohorts.c.observed)
         .order_by(PolicyEvent.occurred_on.desc(), PolicyEvent.id.desc())
         .limit(1)
         .correlate(Policy, cohorts)
         .scalar_subquery()
     )
-    retained = case(
-        (last_event.kind.is_(None), 1),
-        (last_event.kind.in_([str(k) for k in _RETAINED_KINDS]), 1),
-        (
-            and_(
-                last_event.kind == PolicyEventKind.UNPAID,
-                func.coalesce(last_event.paid_through, 0) * _cycle_months() >= n,
-            ),
-            1,
-        ),
-        else_=0,
-    )
-    ape = _ape()
+    kept = func.coalesce(last_flag, 1)
     owner = Policyholder.employee_id if by_employee else literal(None)
+    # Grouping by the flag (not summing it twice) evaluates the lookup once per policy.
     stmt = (
-        select(
-            cohorts.c.cohort,
-            owner,
-            func.count(),
-            func.sum(retained),
-            func.sum(ape),
-            func.sum(retained * ape),
-        )
+        select(cohorts.c.cohort, owner, kept, func.count(), func.sum(_ape()))
         .select_from(cohorts)
         .join(
             Policy,
@@ -251,7 +245,6 @@ async def _measure_rows(
                 Policy.contract_date <= cohorts.c.last_day,
             ),
         )
-        .outerjoin(last_event, last_event.id == last_id)
     )
     if by_employee or employee_ids is not None:
         stmt = stmt.join(Policyholder, Policyholder.id == Policy.policyholder_id)
@@ -259,17 +252,18 @@ async def _measure_rows(
         stmt = stmt.where(Policyholder.employee_id.in_(list(employee_ids)))
     if product:
         stmt = stmt.where(Policy.product == product)
-    stmt = stmt.group_by(cohorts.c.cohort, *([Policyholder.employee_id] if by_employee else []))
-    rows = await session.execute(stmt)
-    return [
-        (
-            int(cohort),
-            emp,
-            Rate(int(count), int(kept or 0), float(total or 0), float(kept_ape or 0)),
-        )
-        for cohort, emp, count, kept, total, kept_ape in rows.tuples()
-        if count
-    ]
+    stmt = stmt.group_by(
+        cohorts.c.cohort, *([Policyholder.employee_id] if by_employee else []), kept
+    )
+    totals: dict[tuple[int, int | None], Rate] = {}
+    for cohort, emp, flag, count, ape in (await session.execute(stmt)).tuples():
+        rate = totals.setdefault((int(cohort), emp), Rate())
+        rate.policies += int(count)
+        rate.ape += float(ape or 0)
+        if int(flag):
+            rate.retained += int(count)
+            rate.retained_ape += float(ape or 0)
+    return [(cohort, emp, rate) for (cohort, emp), rate in totals.items() if rate.policies]
 
 
 async def company_rates(
