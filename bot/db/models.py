@@ -182,8 +182,16 @@ class PolicyEvent(Base):
     __table_args__ = (
         # One row per policy, day and status: re-importing the same history changes nothing.
         Index("ux_policy_events_policy_day_kind", "policy_id", "occurred_on", "kind", unique=True),
-        # "The last event on or before a day" in index order, ties broken by id, without a sort.
-        Index("ix_policy_events_policy_day_id", "policy_id", "occurred_on", "id"),
+        # "The last event on or before a day" in index order, ties broken by id, without a sort;
+        # kind and installments paid ride along so the lookup never reads the table.
+        Index(
+            "ix_policy_events_policy_day_id",
+            "policy_id",
+            "occurred_on",
+            "id",
+            "kind",
+            "paid_through",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

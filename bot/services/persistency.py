@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -209,7 +209,12 @@ async def _measure_rows(
     """(cohort month, employee or None, counts and APE) at 회차 ``n`` for every cohort."""
     if not window.cohorts(n):
         return []
-    cohorts = _cohorts(window, n, typed=session.get_bind().dialect.name == "postgresql")
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # The planner over-estimates these rows a hundredfold and JIT-compiles the query, which
+        # costs more than running it; for this transaction only.
+        await session.execute(text("SET LOCAL jit = off"))
+    cohorts = _cohorts(window, n, typed=postgres)
     # The retained flag straight from the last event on or before the observation day: one
     # index lookup per policy; no event at all means in force since the contract (1).
     last_flag = (

@@ -9,8 +9,8 @@ Create Date: 2026-11-27 10:00:00
   stored so far, the monthly premium it always was).
 * ``policy_events``: every status change (정상, 미납, 실효, 부활, 해지, 완납, 만기) with its day and
   the installments paid by then. Unique per policy, day and status so that re-importing the
-  same extract is harmless. A second index (policy, day, id) gives "the last event on or before
-  a day" in index order, ties broken by id, with no sort per policy.
+  same extract is harmless. A second index (policy, day, id, kind, paid through) gives "the last
+  event on or before a day" in index order, ties broken by id, without a sort or a table read.
 * ``retention_tasks``: one per missed installment handed to an employee (unique key), so the
   daily retention job never opens the same task twice.
 """
@@ -64,7 +64,9 @@ def upgrade() -> None:
         unique=True,
     )
     op.create_index(
-        "ix_policy_events_policy_day_id", "policy_events", ["policy_id", "occurred_on", "id"]
+        "ix_policy_events_policy_day_id",
+        "policy_events",
+        ["policy_id", "occurred_on", "id", "kind", "paid_through"],
     )
 
     op.create_table(
