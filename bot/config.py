@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     sla_loan_business_hours: float = 4.0
     sla_complaint_hours: float = 24.0
     sla_default_hours: float = 48.0
+    # A retention task (unpaid premium) must see a call or visit within this many office hours.
+    sla_retention_business_hours: float = 16.0
     business_hours_start: int = 9
     business_hours_end: int = 18
     # Days the loan desk is closed besides weekends and the public holidays in
@@ -61,6 +63,14 @@ class Settings(BaseSettings):
     weekly_digest_weekday: int = 0
     weekly_digest_hour: int = 8
     weekly_digest_interval: float = 300.0
+    # The daily retention job: from this hour (Seoul) it gives each unpaid premium still in its
+    # grace period to the policyholder's employee; it looks again every retention_interval s.
+    retention_enabled: bool = True
+    retention_hour: int = 9
+    retention_interval: float = 600.0
+    # Also remind the policyholder in the bot (amount, how to pay, the last day). Off by default:
+    # the insurer decides whether a chatbot may send payment reminders.
+    retention_reminder: bool = False
     # Send the admin session cookie over HTTPS only (set true behind TLS in production).
     admin_cookie_secure: bool = False
     # Operations (bot/supervisor.py, bot/health.py, bot/metrics.py). /metrics has its own

@@ -27,6 +27,7 @@ from bot.rasa_client import RasaClient
 from bot.services import holidays, sla
 from bot.services.escalation import run_escalation_worker
 from bot.services.outbox import Send, run_outbox_worker, telegram_sender
+from bot.services.retention import run_retention_worker
 from bot.services.weekly_digest import Schedule, run_weekly_digest_worker
 from bot.supervisor import RasaSupervisor, RestartPolicy, keep_running
 from bot.tracker_store import tracker_store_environment
@@ -149,9 +150,10 @@ async def background_workers(
     stop: asyncio.Event,
     *,
     digests: bool = True,
+    retention_tasks: bool = True,
 ) -> list[asyncio.Task[None]]:
-    """Outbox delivery, SLA escalation and weekly digests: independent loops over the database,
-    each restarted if it ever crashes."""
+    """Outbox delivery, SLA escalation, weekly digests and the daily retention job: independent
+    loops over the database, each restarted if it ever crashes."""
     workers = [
         asyncio.create_task(
             keep_running(
@@ -182,6 +184,20 @@ async def background_workers(
             stop,
         )
         workers.append(asyncio.create_task(digest))
+    if retention_tasks and settings.retention_enabled:
+        retention = keep_running(
+            "retention",
+            lambda: run_retention_worker(
+                sessions,
+                hour=settings.retention_hour,
+                interval=settings.retention_interval,
+                stop=stop,
+                reminder=settings.retention_reminder,
+                company_phone=settings.company_phone,
+            ),
+            stop,
+        )
+        workers.append(asyncio.create_task(retention))
     return workers
 
 
@@ -270,10 +286,11 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
         if application is None:
             from bot.terminal_chat import console_sender, run_chat
 
-            # Department heads' digests are for Telegram; the demo chat would print them all and
-            # mark them sent. They go out (catching up) once the bot runs on Telegram.
+            # Department heads' digests and employees' retention tasks are for Telegram; the demo
+            # chat would print them all (the demo has dozens of unpaid premiums) and mark them
+            # sent. They go out (catching up) once the bot runs on Telegram.
             workers = await background_workers(
-                sessions, settings, console_sender, stop, digests=False
+                sessions, settings, console_sender, stop, digests=False, retention_tasks=False
             )
             watchers.append(run_ops_watch(OpsWatch(health, settings, None), settings, stop))
             await run_chat(sessions, rasa, stop)

@@ -82,7 +82,7 @@ async def open_request(
             session,
             chat_id=route.employee.telegram_chat_id,
             text=alert_text(request, policyholder, route_reason=route.reason),
-            reply_markup=alert_buttons(request.id),
+            reply_markup=alert_buttons(request.id, kind=kind),
             request_id=request.id,
             employee_id=route.employee.id,
             policyholder_id=policyholder.id,
