@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     sla_loan_business_hours: float = 4.0
     sla_complaint_hours: float = 24.0
     sla_default_hours: float = 48.0
+    # A retention task (unpaid premium) must see a call or visit within this many office hours.
+    sla_retention_business_hours: float = 16.0
     business_hours_start: int = 9
     business_hours_end: int = 18
     # Days the loan desk is closed besides weekends and the public holidays in
@@ -61,8 +63,34 @@ class Settings(BaseSettings):
     weekly_digest_weekday: int = 0
     weekly_digest_hour: int = 8
     weekly_digest_interval: float = 300.0
+    # The daily retention job: from this hour (Seoul) it gives each unpaid premium still in its
+    # grace period to the policyholder's employee; it looks again every retention_interval s.
+    retention_enabled: bool = True
+    retention_hour: int = 9
+    retention_interval: float = 600.0
+    # Also remind the policyholder in the bot (amount, how to pay, the last day). Off by default:
+    # the insurer decides whether a chatbot may send payment reminders.
+    retention_reminder: bool = False
     # Send the admin session cookie over HTTPS only (set true behind TLS in production).
     admin_cookie_secure: bool = False
+    # Operations (bot/supervisor.py, bot/health.py, bot/metrics.py). /metrics has its own
+    # listener, loopback by default; elsewhere it needs the bearer token.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9108  # 0 = no /metrics listener
+    metrics_token: SecretStr | None = None
+    # Telegram chat ids of the admins told when Rasa is down or the outbox is stuck.
+    alert_chat_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    alert_rasa_down_seconds: float = 180.0
+    # Readiness fails (and the admins are told) when an outbox message waits longer than this.
+    outbox_max_age_seconds: float = 300.0
+    health_interval: float = 15.0
+    rasa_probe_interval: float = 2.0
+    rasa_probe_failures: int = 3  # probes in a row before a running Rasa counts as hung
+    rasa_restart_limit: int = 5  # restarts at most this many times within the window
+    rasa_restart_window_seconds: float = 600.0
+    # A restarted Rasa still loading its model after this long is restarted again; a model
+    # load takes ~30 s on a free core, minutes on a busy machine.
+    rasa_start_timeout_seconds: float = 600.0
 
     @field_validator("extra_holidays", mode="before")
     @classmethod
@@ -70,6 +98,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("alert_chat_ids", mode="before")
+    @classmethod
+    def _split_chat_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _empty_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
 
     @field_validator("telegram_webhook_url")
     @classmethod
@@ -109,6 +151,11 @@ class Settings(BaseSettings):
                 "설정해야 합니다 (a webhook URL requires a webhook secret)"
             )
         return self
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (a listener there is not reachable from outside)."""
+    return host in _LOOPBACK_HOSTS or host.startswith("127.")
 
 
 @lru_cache

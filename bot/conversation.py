@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import clock, texts
+from bot import clock, metrics, texts
 from bot.actions.server import sender_id_for
 from bot.db import session_scope
 from bot.db.models import OPEN_STATUSES, Contact, Employee, Policyholder, Request, RequestKind
@@ -108,6 +108,7 @@ async def _reply(
         )
 
 
+@metrics.timed(metrics.TURN_SECONDS)
 async def handle_message(
     sessions: async_sessionmaker[AsyncSession],
     rasa: RasaClient,

@@ -5,6 +5,8 @@ from typing import Any
 
 import httpx
 
+from bot import metrics
+
 
 class RasaUnavailable(Exception):
     """Rasa did not answer (down, starting, or failing)."""
@@ -36,6 +38,7 @@ class RasaClient:
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as error:
+            metrics.RASA_ERRORS.labels(path).inc()
             raise RasaUnavailable(str(error) or type(error).__name__) from error
 
     async def parse(self, text: str) -> Parse:

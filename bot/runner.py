@@ -20,11 +20,16 @@ from bot import clock
 from bot.clock import SEOUL
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine_and_sessions
+from bot.health import Health, probe_rasa
+from bot.metrics import metrics_config
+from bot.ops_alerts import OpsWatch, run_ops_watch
 from bot.rasa_client import RasaClient
 from bot.services import holidays, sla
 from bot.services.escalation import run_escalation_worker
 from bot.services.outbox import Send, run_outbox_worker, telegram_sender
+from bot.services.retention import run_retention_worker
 from bot.services.weekly_digest import Schedule, run_weekly_digest_worker
+from bot.supervisor import RasaSupervisor, RestartPolicy, keep_running
 from bot.tracker_store import tracker_store_environment
 from bot.web import create_web_app
 
@@ -125,10 +130,11 @@ def web_server(
     settings: Settings,
     *,
     telegram: Application | None = None,
+    health: Health | None = None,
 ) -> uvicorn.Server:
     """The uvicorn server for the web app (with /telegram when ``telegram`` runs on a webhook)."""
     config = uvicorn.Config(
-        create_web_app(sessions, settings, telegram=telegram),
+        create_web_app(sessions, settings, telegram=telegram, health=health),
         host=settings.web_host,
         port=settings.web_port,
         log_level="warning",
@@ -144,23 +150,76 @@ async def background_workers(
     stop: asyncio.Event,
     *,
     digests: bool = True,
+    retention_tasks: bool = True,
 ) -> list[asyncio.Task[None]]:
-    """Outbox delivery, SLA escalation and weekly digests: independent loops over the database."""
+    """Outbox delivery, SLA escalation, weekly digests and the daily retention job: independent
+    loops over the database, each restarted if it ever crashes."""
     workers = [
         asyncio.create_task(
-            run_outbox_worker(sessions, send, interval=settings.outbox_interval, stop=stop)
+            keep_running(
+                "outbox",
+                lambda: run_outbox_worker(
+                    sessions, send, interval=settings.outbox_interval, stop=stop
+                ),
+                stop,
+            )
         ),
         asyncio.create_task(
-            run_escalation_worker(sessions, interval=settings.escalation_interval, stop=stop)
+            keep_running(
+                "escalation",
+                lambda: run_escalation_worker(
+                    sessions, interval=settings.escalation_interval, stop=stop
+                ),
+                stop,
+            )
         ),
     ]
     if digests:
         schedule = Schedule.from_settings(settings)
-        digest = run_weekly_digest_worker(
-            sessions, schedule=schedule, interval=settings.weekly_digest_interval, stop=stop
+        digest = keep_running(
+            "weekly digest",
+            lambda: run_weekly_digest_worker(
+                sessions, schedule=schedule, interval=settings.weekly_digest_interval, stop=stop
+            ),
+            stop,
         )
         workers.append(asyncio.create_task(digest))
+    if retention_tasks and settings.retention_enabled:
+        retention = keep_running(
+            "retention",
+            lambda: run_retention_worker(
+                sessions,
+                hour=settings.retention_hour,
+                interval=settings.retention_interval,
+                stop=stop,
+                reminder=settings.retention_reminder,
+                company_phone=settings.company_phone,
+            ),
+            stop,
+        )
+        workers.append(asyncio.create_task(retention))
     return workers
+
+
+def rasa_supervisor(
+    settings: Settings, *, port: int, process: subprocess.Popen[bytes]
+) -> RasaSupervisor:
+    """Watch the ready Rasa ``process`` on ``port``; restarts use the same port and log file."""
+    return RasaSupervisor(
+        name=f"rasa:{port}",
+        port=port,
+        start=lambda: start_rasa(settings, port=port, log_file=PROJECT_ROOT / "rasa.log"),
+        # A dead or hung process has nothing to finish: a short grace before SIGKILL.
+        terminate=lambda old: stop_process(old, grace=5),
+        probe=lambda: probe_rasa(f"http://127.0.0.1:{port}"),
+        process=process,
+        policy=RestartPolicy(
+            limit=settings.rasa_restart_limit, window=settings.rasa_restart_window_seconds
+        ),
+        probe_interval=settings.rasa_probe_interval,
+        probe_failures=settings.rasa_probe_failures,
+        start_timeout=settings.rasa_start_timeout_seconds,
+    )
 
 
 async def start_telegram(application: Application, settings: Settings) -> None:
@@ -206,24 +265,34 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
         from bot.telegram.app import build_application
 
         application = build_application(settings=settings, sessions=sessions, rasa=rasa)
+    health = Health(sessions, settings, telegram=application)
     # In webhook mode /telegram answers 503 (Telegram retries) until the Application runs.
-    server = web_server(sessions, settings, telegram=application)
-    web_task = asyncio.create_task(server.serve())
+    server = web_server(sessions, settings, telegram=application, health=health)
+    servers = [server]
+    if settings.metrics_port:  # 0 = no /metrics listener
+        servers.append(_QuietServer(metrics_config(settings, health)))
+    server_tasks = [asyncio.create_task(s.serve()) for s in servers]
     process = None
+    watchers: list[asyncio.Task[None]] = []
     try:
         if with_rasa:
             print("Rasa를 시작합니다", end="", file=sys.stderr, flush=True)
             port = int(settings.rasa_url.rsplit(":", 1)[1].split("/")[0])
             process = start_rasa(settings, port=port, log_file=PROJECT_ROOT / "rasa.log")
             await wait_for_rasa(rasa, process)
+            supervisor = rasa_supervisor(settings, port=port, process=process)
+            health.supervisors.append(supervisor)
+            watchers.append(asyncio.create_task(supervisor.run(stop)))
         if application is None:
             from bot.terminal_chat import console_sender, run_chat
 
-            # Department heads' digests are for Telegram; the demo chat would print them all and
-            # mark them sent. They go out (catching up) once the bot runs on Telegram.
+            # Department heads' digests and employees' retention tasks are for Telegram; the demo
+            # chat would print them all (the demo has dozens of unpaid premiums) and mark them
+            # sent. They go out (catching up) once the bot runs on Telegram.
             workers = await background_workers(
-                sessions, settings, console_sender, stop, digests=False
+                sessions, settings, console_sender, stop, digests=False, retention_tasks=False
             )
+            watchers.append(run_ops_watch(OpsWatch(health, settings, None), settings, stop))
             await run_chat(sessions, rasa, stop)
         else:
             async with application:
@@ -231,15 +300,23 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
                 workers = await background_workers(
                     sessions, settings, telegram_sender(application.bot), stop
                 )
+                alert = OpsWatch(health, settings, application.bot.send_message)
+                watchers.append(run_ops_watch(alert, settings, stop))
                 print("텔레그램 봇이 실행 중입니다. 종료하려면 Ctrl-C를 누르세요.", file=sys.stderr)
                 await stop.wait()
                 await stop_telegram(application, settings)
         stop.set()
-        await asyncio.gather(*workers, return_exceptions=True)
+        await asyncio.gather(*workers, *watchers, return_exceptions=True)
     finally:
-        server.should_exit = True
-        await web_task
+        stop.set()  # the supervisors and watchers too, when startup failed
+        await asyncio.gather(*watchers, return_exceptions=True)
+        for running in servers:
+            running.should_exit = True
+        await asyncio.gather(*server_tasks)
         await rasa.close()
         await engine.dispose()
+        for supervised in health.supervisors:
+            if supervised.process is not None:
+                stop_process(supervised.process)
         if process is not None:
             stop_process(process)

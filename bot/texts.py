@@ -87,3 +87,15 @@ CHAT_BANNER = (
     "버튼은 번호로 고를 수 있어요."
 )
 CHAT_ALERT = "[직원 알림 → {chat_id}] {text}"
+
+# Operations alerts to the admins' chats (MILCHAK_ALERT_CHAT_IDS), bot/ops_alerts.py
+OPS_RASA_DOWN = (
+    "🚨 [밀착 운영] 상담 엔진(Rasa)이 {minutes}분째 응답하지 않아요 (자동 재시작 {restarts}회). "
+    "고객 메시지는 저장되고 담당 직원에게 문의로 넘어가고 있어요. /readyz 와 rasa.log를 확인해 주세요."
+)
+OPS_RASA_BACK = "✅ [밀착 운영] 상담 엔진(Rasa)이 다시 응답해요. 약 {minutes}분 동안 멈춰 있었어요."
+OPS_OUTBOX_STUCK = (
+    "🚨 [밀착 운영] 보낼 메시지가 {minutes}분 넘게 나가지 못하고 있어요 (대기 {depth}건). "
+    "텔레그램 연결과 발송 작업을 확인해 주세요."
+)
+OPS_OUTBOX_BACK = "✅ [밀착 운영] 대기 중이던 메시지가 다시 나가고 있어요 (남은 대기 {depth}건)."

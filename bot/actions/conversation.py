@@ -27,6 +27,7 @@ from bot.actions.sdk import (
 from bot.config import get_settings
 from bot.db.models import Policy, RequestKind
 from bot.services.labels import POLICY_STATUS_LABELS, won
+from bot.services.policy_history import CYCLE_LABELS
 
 
 class GreetAction(Action):
@@ -48,7 +49,11 @@ def describe_policy(policy: Policy) -> str:
             status=POLICY_STATUS_LABELS.get(policy.status, policy.status),
         ),
         texts.POLICY_PREMIUM.format(
-            premium=won(policy.premium), due=policy.next_due_date or "없음 (납입 완료)"
+            cycle=CYCLE_LABELS.get(policy.payment_cycle, "월")
+            if policy.payment_cycle not in (None, "monthly")
+            else "월",
+            premium=won(policy.premium),
+            due=policy.next_due_date or "없음 (납입 완료)",
         ),
         texts.POLICY_MATURITY.format(
             maturity=policy.maturity_date or "종신", surrender=won(policy.surrender_value)

@@ -21,7 +21,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.admin.auth import SignInRequired
 from bot.admin.display import FILTERS
-from bot.admin.routes import auth, conversations, outbox, reports, requests, review
+from bot.admin.routes import (
+    auth,
+    conversations,
+    outbox,
+    persistency,
+    reports,
+    requests,
+    review,
+)
 from bot.admin.routes.common import render
 from bot.config import Settings
 
@@ -108,6 +116,8 @@ def create_admin_app(sessions: async_sessionmaker[AsyncSession], settings: Setti
         Route("/requests/{request_id:int}", requests.request_view),
         Route("/reports/weekly", reports.weekly_page),
         Route("/reports/weekly.csv", reports.weekly_csv),
+        Route("/reports/persistency", persistency.persistency_page),
+        Route("/reports/persistency.csv", persistency.persistency_csv),
         Route("/review", review.review_queue),
         Route("/review/{contact_id:int}/label", review.review_label, methods=["POST"]),
         Route("/review/nlu.yml", review.review_export),

@@ -42,6 +42,7 @@ class RequestKind(enum.StrEnum):
     CALLBACK = "callback"
     CARD = "card"
     QUESTION = "question"  # a question the bot could not answer, passed to a person
+    RETENTION = "retention"  # opened by the daily job: a premium is unpaid, act before 실효
 
 
 class RequestStatus(enum.StrEnum):
@@ -144,7 +145,7 @@ class Policy(Base):
     policyholder_id: Mapped[int] = mapped_column(ForeignKey("policyholders.id"), index=True)
     product: Mapped[str] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(20), default="active")  # active|lapsed|matured|...
-    premium: Mapped[int] = mapped_column(Integer)  # monthly, won
+    premium: Mapped[int] = mapped_column(Integer)  # one installment in payment_cycle, won
     next_due_date: Mapped[date | None] = mapped_column(Date)
     maturity_date: Mapped[date | None] = mapped_column(Date)
     surrender_value: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -152,8 +153,75 @@ class Policy(Base):
     loan_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))  # % a year
     deposit_account_masked: Mapped[str | None] = mapped_column(String(40))
     coverage_summary: Mapped[str] = mapped_column(Text, default="")
+    # Persistency (계약유지율): see bot.services.persistency for how these are used.
+    contract_date: Mapped[date | None] = mapped_column(Date, index=True)
+    payment_cycle: Mapped[str] = mapped_column(
+        String(12), default="monthly", server_default="monthly"
+    )  # monthly|quarterly|semiannual|annual|single
+    paid_installments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     policyholder: Mapped[Policyholder] = relationship(back_populates="policies")
+
+
+class PolicyEventKind(enum.StrEnum):
+    """A policy's status changes, as the insurer's core system records them."""
+
+    NORMAL = "normal"  # 정상: in force, premiums paid up to date (also the contract itself)
+    UNPAID = "unpaid"  # 미납: an installment is overdue; in the grace period until 실효
+    LAPSED = "lapsed"  # 실효: lapsed for non-payment after the grace period
+    REINSTATED = "reinstated"  # 부활: a lapsed contract brought back into force
+    SURRENDERED = "surrendered"  # 해지: cancelled by the policyholder (surrender)
+    PAID_UP = "paid_up"  # 완납: every premium paid; in force without further premiums
+    MATURED = "matured"  # 만기: the term ended
+
+
+class PolicyEvent(Base):
+    """One status change of a policy on a day, with the installments (회차) paid by then."""
+
+    __tablename__ = "policy_events"
+    __table_args__ = (
+        # One row per policy, day and status: re-importing the same history changes nothing.
+        Index("ux_policy_events_policy_day_kind", "policy_id", "occurred_on", "kind", unique=True),
+        # "The last event on or before a day" in index order, ties broken by id, without a sort;
+        # kind and installments paid ride along so the lookup never reads the table.
+        Index(
+            "ix_policy_events_policy_day_id",
+            "policy_id",
+            "occurred_on",
+            "id",
+            "kind",
+            "paid_through",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # PolicyEventKind
+    occurred_on: Mapped[date] = mapped_column(Date)
+    paid_through: Mapped[int | None] = mapped_column(Integer)  # installments paid by then
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    source: Mapped[str] = mapped_column(String(10), default="import")  # import|seed
+    created_at: Mapped[datetime] = _now_column()
+
+
+class RetentionTask(Base):
+    """The retention job's record that a missed installment was given to an employee.
+
+    ``key`` (policy and missed installment) is unique, so the daily job opens one task per missed
+    premium however often, and on however many processes, it runs.
+    """
+
+    __tablename__ = "retention_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)  # retention:<policy>:<installment>
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    installment: Mapped[int] = mapped_column(Integer)  # the first unpaid 회차
+    due_on: Mapped[date] = mapped_column(Date)  # when that installment was due
+    grace_until: Mapped[date] = mapped_column(Date)  # 실효 the day after, unless paid
+    opened_at: Mapped[datetime] = _now_column()
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Partner(Base):

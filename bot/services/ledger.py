@@ -5,6 +5,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
 from bot.db.models import Contact, OutboxMessage
@@ -46,6 +47,7 @@ async def record_contact(
     )
     session.add(contact)
     await session.flush()
+    metrics.MESSAGES.labels(channel, direction).inc()
     return contact
 
 
@@ -64,6 +66,8 @@ async def record_inbound_once(session: AsyncSession, **fields: object) -> Contac
     contact_id = await insert_unless_conflict(
         session, Contact, Contact.telegram_update_id, **values
     )
+    if contact_id is not None:
+        metrics.MESSAGES.labels(str(fields.get("channel", "telegram")), "in").inc()
     return None if contact_id is None else await session.get(Contact, contact_id)
 
 

@@ -390,6 +390,7 @@ KIND_LABELS = {
     "callback": "전화 요청",
     "card": "카드",
     "question": "문의",
+    "retention": "유지 관리",
 }
 
 

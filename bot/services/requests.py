@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import clock
+from bot import clock, metrics
 from bot.clock import SEOUL
 from bot.db.inserts import insert_unless_conflict
 from bot.db.models import Policyholder, Request, RequestEvent, RequestKind
@@ -108,10 +108,11 @@ async def open_request(
             session,
             chat_id=route.employee.telegram_chat_id,
             text=alert_text(request, policyholder, route_reason=route.reason),
-            reply_markup=alert_buttons(request.id),
+            reply_markup=alert_buttons(request.id, kind=kind),
             request_id=request.id,
             employee_id=route.employee.id,
             policyholder_id=policyholder.id,
         )
     await session.flush()
+    metrics.REQUESTS_OPENED.labels(kind).inc()
     return request

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import clock
+from bot import clock, metrics
 from bot.db.models import Policyholder, Verification
 from bot.services.phones import normalize_phone
 from bot.services.sla import as_utc
@@ -81,6 +81,7 @@ def _fail(state: Verification, now: datetime, status: str) -> Outcome:
     state.failures += 1
     if state.failures >= MAX_FAILURES:
         state.locked_until = now + LOCK_DURATION
+        metrics.VERIFICATION_LOCKOUTS.inc()
         state.failures = 0
         state.stage = "need_contact"
         state.policyholder_id = None

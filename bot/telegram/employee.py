@@ -33,7 +33,7 @@ from bot import clock
 from bot.clock import SEOUL
 from bot.db.engine import session_scope
 from bot.db.models import Contact, Employee, OutboxMessage, Policyholder, Request
-from bot.services import outbox, workspace
+from bot.services import outbox, retention, workspace
 from bot.services.invites import START_PREFIX, redeem_invite
 from bot.services.labels import REQUEST_STATUS_LABELS
 from bot.services.ledger import record_contact
@@ -41,6 +41,7 @@ from bot.services.message_limits import shorten
 from bot.services.outbox import reply_markup_from_json, telegram_sender
 from bot.services.sla import as_utc
 from bot.services.workspace import WorkspaceError
+from bot.telegram import retention as retention_ui
 from bot.telegram.context import services
 from bot.telegram.delivery import decorate, send_or_queue
 
@@ -109,6 +110,7 @@ TOUCH_USAGE = "사용법: /{command} 번호 메모 (번호는 /mine 에서 확�
 TOUCH_EXAMPLES = {"visit": "현관에서 판촉물 전달, 대출 문의 있음", "call": "보험료 납입일 안내"}
 TOUCH_LABELS = {"visit": "방문", "phone": "전화 상담"}
 TOUCH_SAVED = "📝 {name} 님 {label} 기록을 저장했습니다."
+TOUCH_CLOSED_TASK = "\n계약 유지 관리 요청 {reference}도 이 기록으로 완료했습니다."
 AWAY_USAGE = "사용법: /away 시작일 종료일 (예: /away 2026-12-01 2026-12-05)\n해제: /away off"
 AWAY_SET = (
     "🏖 {start} ~ {end} 부재로 등록했습니다. 그동안 새 요청은 대리 담당자 또는 부서장에게 갑니다."
@@ -143,6 +145,9 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             raise ApplicationHandlerStop
         if query.data.startswith("req:"):
             await on_request_button(update, context, sessions)
+            raise ApplicationHandlerStop
+        if query.data.startswith("ret:"):
+            await retention_ui.on_retention_button(update, context, sessions)
             raise ApplicationHandlerStop
     message = update.message
     text = message.text if message is not None and message.text else ""
@@ -703,14 +708,16 @@ async def _touch(session: AsyncSession, employee: Employee, command: str, args: 
         return TOUCH_USAGE.format(command=command, example=TOUCH_EXAMPLES[command])
     policyholder = await workspace.find_my_policyholder(session, employee=employee, key=key)
     channel = "visit" if command == "visit" else "phone"
-    await workspace.log_touch(
+    contact = await workspace.log_touch(
         session,
         employee=employee,
         policyholder=policyholder,
         channel=channel,
         note=note,
     )
-    return TOUCH_SAVED.format(name=policyholder.name, label=TOUCH_LABELS[channel])
+    saved = TOUCH_SAVED.format(name=policyholder.name, label=TOUCH_LABELS[channel])
+    task = await retention.close_on_touch(session, contact=contact, employee=employee)
+    return saved + (TOUCH_CLOSED_TASK.format(reference=task.reference) if task else "")
 
 
 def parse_day(value: str, today: date) -> date:

@@ -167,6 +167,7 @@ class Fault:
     times: int | None  # None: every matching call from then on
     description: str | None = None
     hang: float = 7.0  # "timeout": seconds before answering (PTB's default read timeout is 5)
+    status: int | None = None  # another HTTP status than the kind's (``fail_next`` with e.g. 401)
     seen: int = 0  # matching calls so far
     fired: int = 0  # calls that got the fault
 
@@ -493,9 +494,11 @@ class FakeTelegram:
             description = description or (
                 "Bad Request: message text is empty" if status == 400 else "Error"
             )
-        return self.fail(
+        fault = self.fail(
             method, kind, chat_id=chat_id, retry_after=retry_after or 1, description=description
         )
+        fault.status = status
+        return fault
 
     def age_message(self, message_id: int, *, hours: float) -> None:
         """Pretend the bot message was sent ``hours`` ago (older than 48 h: no more edits)."""
@@ -787,6 +790,7 @@ class FakeTelegram:
         if fault.kind == "true":
             return _ok(True)
         status, description = FAULTS[fault.kind]
+        status = fault.status or status
         description = fault.description or description.format(retry_after=fault.retry_after)
         extra = {"retry_after": fault.retry_after} if status == 429 else None
         return _error(status, description, extra)

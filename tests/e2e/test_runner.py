@@ -33,6 +33,7 @@ async def milchak_run(
         "MILCHAK_TELEGRAM_BASE_URL": telegram.base_url,
         "MILCHAK_WEB_PORT": str(web_port),
         "MILCHAK_RASA_URL": f"http://127.0.0.1:{free_port()}",  # Rasa down: not needed here
+        "MILCHAK_METRICS_PORT": str(free_port()),
         **settings,
     }
     upgrade = await asyncio.create_subprocess_exec(*milchak("db", "upgrade"), env=env)

@@ -69,7 +69,7 @@ async def _columns_0005(engine: AsyncEngine) -> dict[str, bool]:
 
 async def test_0005_turns_edits_retries_down_and_up(engine: AsyncEngine) -> None:
     assert all((await _columns_0005(engine)).values())
-    await _downgrade(engine, "0004")
+    await _downgrade(engine, "0005-1")  # the revision before this one, wherever it is chained
     after = await _columns_0005(engine)
     assert not any(v for k, v in after.items() if k != "search triggers")
     assert after.get("search triggers", True)

@@ -1,7 +1,7 @@
 """turns, edits and retries: a request opened once per key, edits of a message, outbox retry window
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-26 09:00:00
 
 - ``requests.idempotency_key``: a submit that runs again for the same form (Rasa lost the turn
@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0004"
+# Written on 0004; chained after main's head (0007, merged meanwhile) so there is one head.
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
