@@ -47,9 +47,18 @@ class RasaClient:
         intent = data.get("intent") or {}
         return Parse(intent.get("name"), intent.get("confidence"), data.get("entities") or [])
 
-    async def send(self, sender: str, text: str) -> list[BotReply]:
-        """Hand one user message to the dialogue and return the bot's replies."""
-        data = await self._post("/webhooks/rest/webhook", {"sender": sender, "message": text})
+    async def send(
+        self, sender: str, text: str, *, metadata: dict[str, Any] | None = None
+    ) -> list[BotReply]:
+        """Hand one user message to the dialogue and return the bot's replies.
+
+        ``metadata`` rides with the message into Rasa's tracker, where the custom actions read
+        it (the app sends the message's ledger row as ``turn``).
+        """
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        data = await self._post("/webhooks/rest/webhook", body)
         replies = []
         for item in data or []:
             buttons = [

@@ -46,6 +46,21 @@ TOO_LONG = (
 )
 NOT_KOREAN = "죄송해요, 지금은 한국어로만 상담할 수 있어요. 한국어로 말씀해 주시겠어요?"
 
+# Buttons, edits, groups
+STALE_CHOICE = "이미 처리된 선택이에요."
+STALE_CHOICE_LEDGER = "[버튼] {title} (이미 처리된 선택)"
+EDIT_NOTED = (
+    "수정하신 내용도 기록해 두었어요. 다만 이미 답변드린 말씀이라, 바뀐 내용으로 다시 "
+    "진행하시려면 새 메시지로 보내 주세요."
+)
+EDIT_LEDGER = "[수정] {text}"
+EDIT_LEDGER_UNVERIFIED = "[수정된 메시지]"
+PRIVATE_ONLY = (
+    "밀착 상담은 1:1 대화에서만 할 수 있어요. 개인정보 보호를 위해 단체 대화방에서는 답하지 "
+    "않아요. 저를 눌러 1:1 대화로 말씀해 주세요."
+)
+GROUP_LEDGER = "[단체 대화방] {text}"
+
 # A handler failed: whether the customer's words were kept decides what we may promise.
 ERROR_STORED = (
     "죄송해요, 잠시 문제가 생겼어요. 보내 주신 말씀은 저장되어 있어요. 잠시 후 다시 말씀해 주세요."
@@ -59,6 +74,10 @@ ERROR_NOT_STORED = (
 RASA_DOWN = (
     "죄송해요, 지금 상담 시스템에 잠시 문제가 있어요. 보내 주신 말씀은 그대로 저장해서 "
     "담당 직원에게 전달했어요. (접수번호 {reference}) 곧 연락드릴게요."
+)
+RASA_SLOW_OPENED = (
+    "답변이 늦어져서 죄송해요. 말씀하신 요청은 접수됐어요. (접수번호 {reference}) "
+    "담당 직원이 확인하고 연락드릴게요."
 )
 RASA_DOWN_FOLLOWUP_ALERT = "[추가 메시지] {reference} {name}님: {text}"
 

@@ -7,6 +7,7 @@ from bot.actions import texts
 from bot.actions.common import (
     FORM_SLOTS,
     employee_of,
+    offer_key,
     open_and_tell,
     policies_of,
     previous_action,
@@ -157,6 +158,7 @@ class AcceptOfferAction(Action):
                 kind=RequestKind.CALLBACK,
                 summary="담당 직원의 연락(전화)을 요청했어요.",
                 message=texts.CALLBACK_DONE,
+                idempotency_key=offer_key(tracker, offer),
             )
         elif offer == "card":
             await open_and_tell(
@@ -165,6 +167,7 @@ class AcceptOfferAction(Action):
                 kind=RequestKind.CARD,
                 summary="국제-국민카드 발급을 신청했어요.",
                 message=texts.CARD_DONE,
+                idempotency_key=offer_key(tracker, offer),
             )
         else:
             unanswered = tracker.last_user_texts({"nlu_fallback", "out_of_scope"})
@@ -176,6 +179,7 @@ class AcceptOfferAction(Action):
                 summary=f"챗봇이 답하지 못한 질문: {question}",
                 message=texts.QUESTION_DONE,
                 details={"question": question},
+                idempotency_key=offer_key(tracker, str(offer)),
             )
         return [slot_set("pending_offer", None)]
 

@@ -28,6 +28,7 @@ POLICY_COVERAGE = "  보장 내용: {coverage}"
 LOAN_NO_POLICY = "약관대출을 받을 수 있는 계약이 없어요. 자세한 내용은 담당 직원에게 문의해 주세요."
 LOAN_ASK_POLICY = "어느 보험으로 약관대출을 받으시겠어요?"
 LOAN_POLICY_UNKNOWN = "말씀하신 보험을 찾지 못했어요. 아래에서 골라 주세요."
+LOAN_POLICY_NOT_LOANABLE = "죄송해요, 선택하신 계약으로는 약관대출을 신청할 수 없어요."
 LOAN_ASK_AMOUNT = (
     "얼마를 빌리고 싶으세요? {product} 계약은 최대 {limit}까지 가능해요. (예: 300만원)"
 )

@@ -21,7 +21,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.admin.auth import SignInRequired
 from bot.admin.display import FILTERS
-from bot.admin.routes import auth, conversations, persistency, reports, requests, review
+from bot.admin.routes import (
+    auth,
+    conversations,
+    outbox,
+    persistency,
+    reports,
+    requests,
+    review,
+)
 from bot.admin.routes.common import render
 from bot.config import Settings
 
@@ -114,6 +122,8 @@ def create_admin_app(sessions: async_sessionmaker[AsyncSession], settings: Setti
         Route("/review/{contact_id:int}/label", review.review_label, methods=["POST"]),
         Route("/review/nlu.yml", review.review_export),
         Route("/audit", review.audit_log),
+        Route("/outbox", outbox.undelivered),
+        Route("/outbox/{message_id:int}/requeue", outbox.requeue_message, methods=["POST"]),
         Route("/login", auth.login_form, methods=["GET"], name="login"),
         Route("/login", auth.login_submit, methods=["POST"]),
         Route("/logout", auth.logout, methods=["POST"]),

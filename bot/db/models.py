@@ -236,6 +236,7 @@ class Partner(Base):
 
 class Request(Base):
     __tablename__ = "requests"
+    __table_args__ = (Index("ux_requests_idempotency_key", "idempotency_key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)  # R-20261125-0007
@@ -259,6 +260,8 @@ class Request(Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)
     # While in the future, the policyholder's texts go to the employee, not to Rasa.
     handoff_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when a submit may run twice for one decision (see ``open_request``): unique.
+    idempotency_key: Mapped[str | None] = mapped_column(String(120))
 
     policyholder: Mapped[Policyholder] = relationship()
     employee: Mapped[Employee | None] = relationship()
@@ -306,6 +309,8 @@ class Contact(Base):
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
     telegram_update_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # An edited Telegram message: the row of the original message (not a foreign key, see 0005).
+    edit_of_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _now_column()
 
 
@@ -337,6 +342,10 @@ class OutboxMessage(Base):
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _now_column()
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Network and 5xx errors are retried until then; None: 24 hours after ``created_at``.
+    retry_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The ledger row of a reply sent through the outbox: it gets the Telegram message id.
+    contact_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class EmployeeInvite(Base):

@@ -5,7 +5,13 @@ from typing import Any
 from bot.clock import SEOUL
 from bot.db.models import Policyholder, Request, RequestKind
 from bot.services.labels import REQUEST_KIND_LABELS, REQUEST_STATUS_LABELS, won
+from bot.services.message_limits import shorten
 from bot.services.phones import format_phone
+
+# The alert is one Telegram message that is edited in place as the request moves on: a long
+# summary (a wish quoted in full) is cut so that the alert and its history fit in 4,096.
+SUMMARY_MAX = 3000
+SUMMARY_POINTER = "(전체 내용은 관리 콘솔에서 확인하세요.)"
 
 ROUTE_NOTES = {
     "owner": "",
@@ -27,7 +33,7 @@ def alert_text(request: Request, policyholder: Policyholder, *, route_reason: st
         f"{urgent}[{REQUEST_KIND_LABELS.get(request.kind, request.kind)}] {request.reference}",
         f"계약자: {policyholder.name} ({format_phone(policyholder.phone)})",
         f"주소: {policyholder.address}",
-        f"내용: {request.summary}",
+        f"내용: {shorten(request.summary, SUMMARY_MAX, pointer=SUMMARY_POINTER)}",
         f"접수 시각: {created}",
         f"상태: {REQUEST_STATUS_LABELS.get(request.status, request.status)}",
     ]

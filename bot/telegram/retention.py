@@ -16,6 +16,7 @@ from bot.db.models import Contact, Employee, Request
 from bot.services import retention
 from bot.services.ledger import record_contact
 from bot.services.workspace import WorkspaceError
+from bot.telegram.delivery import decorate, send_or_queue
 
 CHANNELS = {"call": "phone", "visit": "visit"}
 LOGGED = (
@@ -40,16 +41,19 @@ async def on_retention_button(
         _, action, raw_id = query.data.split(":", 2)
         channel, request_id = CHANNELS[action], int(raw_id)
     except (KeyError, ValueError):
-        await query.answer()
+        decorate(context.application, "answer to a malformed button", query.answer())
         return
     async with session_scope(sessions) as session:
         employee = await session.scalar(
             select(Employee).where(Employee.telegram_chat_id == chat_id)
         )
         if employee is None:
-            await query.answer(BUTTON_REFUSED, show_alert=True)
+            decorate(
+                context.application,
+                "refusing a button",
+                query.answer(BUTTON_REFUSED, show_alert=True),
+            )
             return
-        await query.answer()
         seen = await session.scalar(
             select(Contact.id).where(Contact.telegram_update_id == update.update_id)
         )
@@ -75,7 +79,7 @@ async def on_retention_button(
                 )
             except WorkspaceError as error:
                 answer = str(error)
-        await record_contact(
+        stored = await record_contact(
             session,
             direction="out",
             sender="bot",
@@ -83,8 +87,20 @@ async def on_retention_button(
             employee_id=employee.id,
             request_id=request.id if request is not None else None,
         )
+        employee_id = employee.id
+    # Stored: the press may be answered now; a failure there costs nothing (see delivery).
+    decorate(context.application, "answer to a retention button", query.answer())
     reply_to = query.message.message_id if query.message is not None else None
-    await context.bot.send_message(chat_id, answer, reply_to_message_id=reply_to)
+    await send_or_queue(
+        context.bot,
+        sessions,
+        chat_id=chat_id,
+        text=answer,
+        contact_id=stored.id,
+        reply_to_message_id=reply_to,
+        employee_id=employee_id,
+        purpose="bot_reply",
+    )
     if request is not None:
         context.application.create_task(
             refresh_alerts(context.bot, sessions, request.id), update=update
