@@ -6,7 +6,7 @@ before Rasa is asked anything, so a crash or a dead Rasa never loses the custome
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from bot.db import session_scope
 from bot.db.models import OPEN_STATUSES, Contact, Employee, Policyholder, Request, RequestKind
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.services.ledger import record_contact, record_inbound_once
+from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
 from bot.services.relay import consume_policyholder_text
 from bot.services.requests import open_request
@@ -110,6 +111,13 @@ async def handle_message(
     sessions: async_sessionmaker[AsyncSession], rasa: RasaClient, inbound: Inbound
 ) -> list[Outgoing] | None:
     """Process one message from a verified policyholder; None when it was a repeated update."""
+    # Masked before anything keeps it: the ledger, a relay, a rating comment, and Rasa (its
+    # tracker store) only ever see the masked text.
+    inbound = replace(
+        inbound,
+        text=mask_personal_numbers(inbound.text),
+        shown_text=mask_personal_numbers(inbound.shown_text) if inbound.shown_text else None,
+    )
     async with session_scope(sessions) as session:
         policyholder = await session.get(Policyholder, inbound.policyholder_id)
         assert policyholder is not None

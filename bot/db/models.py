@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.db.types import MaskedJSON, MaskedText
+
 
 class Base(DeclarativeBase):
     pass
@@ -177,8 +179,8 @@ class Request(Base):
     policyholder_id: Mapped[int] = mapped_column(ForeignKey("policyholders.id"), index=True)
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
-    summary: Mapped[str] = mapped_column(Text)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(MaskedText)
+    details: Mapped[dict[str, Any]] = mapped_column(MaskedJSON, default=dict)
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -188,7 +190,7 @@ class Request(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[int | None] = mapped_column(Integer)
-    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rating_comment: Mapped[str | None] = mapped_column(MaskedText)
     # While in the future, the policyholder's texts go to the employee, not to Rasa.
     handoff_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -209,7 +211,7 @@ class RequestEvent(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
     action: Mapped[str] = mapped_column(String(30))  # created|acknowledged|resolved|escalated|...
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(MaskedText, default="")
     created_at: Mapped[datetime] = _now_column()
 
     request: Mapped[Request] = relationship(back_populates="events")
@@ -230,7 +232,7 @@ class Contact(Base):
     direction: Mapped[str] = mapped_column(String(3))  # in|out
     channel: Mapped[str] = mapped_column(String(20), default="telegram")  # telegram|phone|visit|...
     sender: Mapped[str] = mapped_column(String(20))  # policyholder|bot|employee|unknown
-    text: Mapped[str] = mapped_column(Text)  # personal numbers masked
+    text: Mapped[str] = mapped_column(MaskedText)  # personal numbers masked
     intent: Mapped[str | None] = mapped_column(String(40), index=True)
     confidence: Mapped[float | None]
     labelled_intent: Mapped[str | None] = mapped_column(String(40))
@@ -301,5 +303,5 @@ class AuditLog(Base):
     admin_user_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
     action: Mapped[str] = mapped_column(String(30))  # login|view|export|label|...
     target: Mapped[str] = mapped_column(String(200), default="")
-    detail: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(MaskedText, default="")
     created_at: Mapped[datetime] = _now_column()

@@ -30,7 +30,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot import clock
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
-from bot.db.models import Employee, OutboxMessage
+from bot.db.models import Employee, OutboxMessage, Policyholder
+from bot.services.masking import mask_personal_numbers
 from bot.services.periodic import run_every
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,14 @@ async def enqueue(
     policyholder_id: int | None = None,
     purpose: str = "alert",
 ) -> OutboxMessage:
-    """Queue a Telegram message for delivery in the caller's transaction."""
+    """Queue a Telegram message for delivery in the caller's transaction.
+
+    The stored text has its personal numbers masked, except the phone on file of the
+    policyholder it concerns (an employee's alert shows it so they can call back).
+    """
     message = OutboxMessage(
         chat_id=chat_id,
-        text=text,
+        text=mask_personal_numbers(text, keep=await _phone_on_file(session, policyholder_id)),
         reply_markup=reply_markup,
         request_id=request_id,
         employee_id=employee_id,
@@ -80,6 +85,9 @@ async def enqueue_once(
 
     On PostgreSQL a concurrent second insert waits for the first transaction, then does nothing.
     """
+    if isinstance(fields.get("text"), str):
+        keep = await _phone_on_file(session, fields.get("policyholder_id"))
+        fields["text"] = mask_personal_numbers(fields["text"], keep=keep)
     message_id = await insert_unless_conflict(
         session,
         OutboxMessage,
@@ -89,6 +97,14 @@ async def enqueue_once(
         **fields,
     )
     return None if message_id is None else await session.get(OutboxMessage, message_id)
+
+
+async def _phone_on_file(session: AsyncSession, policyholder_id: object) -> tuple[str, ...]:
+    """The phone number the database holds for the policyholder a message concerns."""
+    if not isinstance(policyholder_id, int):
+        return ()
+    policyholder = await session.get(Policyholder, policyholder_id)
+    return (policyholder.phone,) if policyholder is not None else ()
 
 
 async def queued_with_key(session: AsyncSession, dedupe_key: str) -> OutboxMessage | None:
