@@ -112,7 +112,9 @@ async def handle_message(
 ) -> list[Outgoing] | None:
     """Process one message from a verified policyholder; None when it was a repeated update."""
     # Masked before anything keeps it: the ledger, a relay, a rating comment, and Rasa (its
-    # tracker store) only ever see the masked text.
+    # tracker store) only ever see the masked text. Screening reads what was typed: a message
+    # that is only a number is not empty.
+    problem = screen_text(inbound.text)
     inbound = replace(
         inbound,
         text=mask_personal_numbers(inbound.text),
@@ -147,7 +149,6 @@ async def handle_message(
     if consumed:
         return []
 
-    problem = screen_text(inbound.text)
     if problem:
         return await _reply(sessions, inbound.policyholder_id, [BotReply(problem)])
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Base
@@ -29,14 +29,31 @@ def strings_in(value: Any) -> Iterator[str]:
             yield from strings_in(item)
 
 
-async def stored_strings(session: AsyncSession) -> list[tuple[str, str]]:
-    """(table.column, text) for every string in every column of every table of the app."""
+async def stored_strings(
+    session: AsyncSession, *, after: dict[str, int] | None = None
+) -> list[tuple[str, str]]:
+    """(table.column, text) for every string in every column of every table of the app.
+
+    ``after`` (from :func:`last_ids`) limits tables with an ``id`` to the rows added since.
+    """
     found = []
     for table in Base.metadata.sorted_tables:
-        for row in (await session.execute(select(table))).mappings():
+        query = select(table)
+        if after is not None and "id" in table.c:
+            query = query.where(table.c.id > after.get(table.name, 0))
+        for row in (await session.execute(query)).mappings():
             for column, value in row.items():
                 found.extend((f"{table.name}.{column}", text) for text in strings_in(value))
     return found
+
+
+async def last_ids(session: AsyncSession) -> dict[str, int]:
+    """The largest id of every table that has one."""
+    ids = {}
+    for table in Base.metadata.sorted_tables:
+        if "id" in table.c:
+            ids[table.name] = int(await session.scalar(select(func.max(table.c.id))) or 0)
+    return ids
 
 
 def readable_numbers(text: str) -> list[str]:
