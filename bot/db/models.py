@@ -296,6 +296,29 @@ class AdminUser(Base):
     created_at: Mapped[datetime] = _now_column()
 
 
+class AdminSession(Base):
+    """A signed-in console session; the cookie holds the token, this row its SHA-256."""
+
+    __tablename__ = "admin_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    admin_user_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = _now_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts from one client address in the current window."""
+
+    __tablename__ = "admin_login_throttle"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
 

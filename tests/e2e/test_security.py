@@ -1,6 +1,7 @@
 """The doors that do not face Telegram, on the running stack: the app's action endpoint and
 Rasa's HTTP API and REST channel answer only callers with their tokens."""
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -76,6 +77,7 @@ async def test_rasa_rest_channel_wants_its_token(world: SessionWorld, holders: H
 
 async def test_rasa_token_is_not_on_the_command_line(world: SessionWorld) -> None:
     """Every local user can read a process's arguments (ps); its environment only its owner."""
-    cmdline = Path(f"/proc/{world.rasa.process.pid}/cmdline").read_bytes().decode()
+    proc = Path(f"/proc/{world.rasa.process.pid}/cmdline")
+    cmdline = (await asyncio.to_thread(proc.read_bytes)).decode()
     assert "bot.rasa_launcher" in cmdline
     assert RASA_TOKEN not in cmdline and ACTION_TOKEN not in cmdline

@@ -39,3 +39,17 @@ async def test_0004_outbox_dedupe_key_down_and_up(engine: AsyncEngine) -> None:
     assert await _outbox_dedupe(engine) == (False, [])
     await upgrade(engine)
     assert await _outbox_dedupe(engine) == (True, [("ux_outbox_dedupe_key", True)])
+
+
+async def _tables(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_0006_admin_sessions_and_throttle_down_and_up(engine: AsyncEngine) -> None:
+    added = {"admin_sessions", "admin_login_throttle"}
+    assert added <= await _tables(engine)
+    await _downgrade(engine, "0004")
+    assert not added & await _tables(engine)
+    await upgrade(engine)
+    assert added <= await _tables(engine)
