@@ -12,6 +12,7 @@ from bot.admin.auth import current_principal
 from bot.admin.charts import bar_chart
 from bot.admin.csv_export import UTF8_BOM, csv_line
 from bot.admin.principal import Principal
+from bot.admin.privacy import redact_report
 from bot.admin.routes.common import db, render
 from bot.db.models import Department
 from bot.services.reports import (
@@ -71,6 +72,8 @@ async def weekly_page(request: Request) -> Response:
         principal = await current_principal(request, session)
         department_id = _department(request, principal)
         report = await weekly_report(session, week=week, department_id=department_id)
+        if principal.masks_personal_data:
+            report = await redact_report(session, report)
         departments = (
             list((await session.scalars(select(Department).order_by(Department.name))).all())
             if principal.scope_department_id is None
@@ -99,6 +102,8 @@ async def weekly_csv(request: Request) -> Response:
         principal = await current_principal(request, session)
         department_id = _department(request, principal)
         report = await weekly_report(session, week=week, department_id=department_id)
+        if principal.masks_personal_data:
+            report = await redact_report(session, report)
         audit.record(session, principal, "export", f"report:{week.label}", f"dept={department_id}")
     body = UTF8_BOM + "".join(csv_line(row) for row in report_csv_rows(report))
     return Response(

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.admin import audit
 from bot.admin.auth import check_csrf, current_principal, require_role
+from bot.admin.privacy import names_redactor
 from bot.admin.review import label_contact, nlu_yaml, review_page
 from bot.admin.routes.common import db, int_param, render
 from bot.admin.vocabulary import INTENTS
@@ -89,9 +90,19 @@ async def audit_log(request: Request) -> Response:
                 .limit(AUDIT_PER_PAGE + 1)
             )
         ).all()
+        redactors = (
+            {None: await names_redactor(session, [entry.detail for entry, _ in rows])}
+            if principal.masks_personal_data
+            else {}
+        )
     return render(
         request,
         "audit.html",
-        {"rows": rows[:AUDIT_PER_PAGE], "has_next": len(rows) > AUDIT_PER_PAGE, "page": page},
+        {
+            "rows": rows[:AUDIT_PER_PAGE],
+            "has_next": len(rows) > AUDIT_PER_PAGE,
+            "page": page,
+            "redactors": redactors,
+        },
         principal=principal,
     )
