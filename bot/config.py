@@ -80,6 +80,12 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("telegram_token")
+    @classmethod
+    def _empty_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        # .env.example's empty MILCHAK_TELEGRAM_TOKEN= means "no token": the terminal chat.
+        return None if value is None or not value.get_secret_value().strip() else value
+
     @field_validator("telegram_webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:

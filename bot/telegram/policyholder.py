@@ -139,10 +139,7 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         )
     phone = svc.settings.company_phone
     if outcome.status == "need_birth":
-        assert outcome.policyholder is not None
-        await _say_unverified(
-            message, svc, texts.ASK_BIRTH.format(name=outcome.policyholder.name), keyboard=False
-        )
+        await _say_unverified(message, svc, texts.ASK_BIRTH, keyboard=False)
         await message.get_bot().send_message(
             message.chat_id, "👇", reply_markup=ReplyKeyboardRemove()
         )

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.actions.server import sender_id_for
-from bot.config import Settings
+from bot.admin.app import weak_secret
+from bot.config import PROJECT_ROOT, Settings
 from bot.db import session_scope
 from bot.db.models import Policy, Policyholder, Request
 from bot.runner import with_run_tokens
@@ -216,3 +217,24 @@ def test_setup_creates_the_env_file_on_a_fresh_clone(
     assert ensure(env) == [name for name, _ in SECRETS]
     loaded = Settings(_env_file=env)  # type: ignore[call-arg]
     assert loaded.secret_key.get_secret_value() != "change-me-in-production"
+
+
+def test_setup_replaces_the_example_placeholders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cp .env.example .env; make setup`: real secrets, everything else as it was."""
+    for name, _ in SECRETS:
+        monkeypatch.delenv(name, raising=False)
+    env = tmp_path / ".env"
+    example = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
+    env.write_text(example, encoding="utf-8")
+    assert ensure(env) == [name for name, _ in SECRETS]
+    text = env.read_text(encoding="utf-8")
+    assert "change-me" not in text
+    untouched = [line for line in example.splitlines() if "SECRET_KEY" not in line]
+    untouched = [line for line in untouched if "_TOKEN=" not in line or "TELEGRAM" in line]
+    assert [line for line in text.splitlines() if line in untouched] == untouched
+    loaded = Settings(_env_file=env)  # type: ignore[call-arg]
+    assert loaded.telegram_token is None  # the example's empty token means the terminal chat
+    assert loaded.action_token is not None and loaded.rasa_token is not None
+    assert not weak_secret(loaded.secret_key.get_secret_value())

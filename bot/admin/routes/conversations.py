@@ -13,15 +13,15 @@ from starlette.responses import Response, StreamingResponse
 from bot.admin import audit
 from bot.admin.auth import current_principal
 from bot.admin.conversations import list_conversations, load_transcript, policyholder_department_id
-from bot.admin.csv_export import UTF8_BOM, csv_line
 from bot.admin.display import masked_name, masked_phone, safe_text, seoul_time
 from bot.admin.filters import ContactFilter, contact_conditions
 from bot.admin.principal import Principal
 from bot.admin.privacy import Redactors, page_redactors, redactors_for
-from bot.admin.routes.common import db, int_param, render
+from bot.admin.routes.common import db, int_param, path_id, render
 from bot.admin.vocabulary import ALL_INTENTS, REQUEST_KINDS, REQUEST_STATUSES
 from bot.db.models import Contact, Department, Employee, Policyholder
 from bot.db.models import Request as CustomerRequest
+from bot.services.csv_safe import UTF8_BOM, csv_line
 
 EXPORT_BATCH = 2000
 EXPORT_HEADER = [
@@ -84,7 +84,7 @@ async def conversation_list(request: Request) -> Response:
 
 async def conversation_view(request: Request) -> Response:
     """One policyholder's transcript; a head only within their own department."""
-    holder_id = int(request.path_params["holder_id"])
+    holder_id = path_id(request, "holder_id")
     page = int_param(request, "page")
     async with db(request) as session:
         principal = await current_principal(request, session)

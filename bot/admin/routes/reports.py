@@ -10,11 +10,11 @@ from bot import clock
 from bot.admin import audit
 from bot.admin.auth import current_principal
 from bot.admin.charts import bar_chart
-from bot.admin.csv_export import UTF8_BOM, csv_line
 from bot.admin.principal import Principal
 from bot.admin.privacy import redact_report
-from bot.admin.routes.common import db, render
+from bot.admin.routes.common import MAX_ID, db, render
 from bot.db.models import Department
+from bot.services.csv_safe import UTF8_BOM, csv_line
 from bot.services.reports import (
     KIND_LABELS,
     Week,
@@ -36,7 +36,11 @@ def _department(request: Request, principal: Principal) -> int | None:
     if principal.scope_department_id is not None:
         return principal.scope_department_id
     value = request.query_params.get("department", "")
-    return int(value) if value.isdigit() else None
+    # ASCII digits only: "²".isdigit() is true but int("²") fails (a 500 before).
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def _charts(report: WeeklyReport) -> dict[str, object]:

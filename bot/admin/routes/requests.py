@@ -11,7 +11,7 @@ from bot.admin import audit
 from bot.admin.auth import current_principal
 from bot.admin.privacy import page_redactors
 from bot.admin.requests_board import BoardFilter, list_requests, load_request, status_kind_counts
-from bot.admin.routes.common import db, int_param, render
+from bot.admin.routes.common import db, int_param, path_id, render
 from bot.admin.vocabulary import REQUEST_KINDS, REQUEST_STATUSES
 
 
@@ -46,7 +46,7 @@ async def request_board(request: Request) -> Response:
 
 async def request_view(request: Request) -> Response:
     """One request: details, history, linked messages."""
-    request_id = int(request.path_params["request_id"])
+    request_id = path_id(request, "request_id")
     async with db(request) as session:
         principal = await current_principal(request, session)
         detail = await load_request(session, principal, request_id, clock.now())
