@@ -13,6 +13,7 @@ from itertools import count
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
+from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
@@ -23,6 +24,7 @@ from bot.db.engine import session_scope
 from bot.db.models import Employee, Policyholder, RequestStatus
 from bot.rasa_client import RasaClient
 from bot.services import workspace
+from bot.services.remask import mask_stored_text
 from bot.services.requests import open_request
 from tests.auxil.employees import Org, build_org, freeze
 from tests.auxil.personal_numbers import PersonalNumber, in_sentence, personal_numbers
@@ -96,3 +98,46 @@ async def test_no_personal_number_is_stored_anywhere(
     async with sessions() as session:
         leaks = holding(number.digits, await stored_strings(session))
     assert not leaks, (sentence.format(number.written), leaks)
+
+
+@pytest.mark.postgres
+async def test_rows_stored_before_are_masked_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Rows written by an older version (raw SQL here, past the masked column types)."""
+    org = await build_org(sessions)
+    old = "주민번호 6204172123456, 계좌 3333-01-1234567, 카드 1234.5678.9012.3456"
+    async with session_scope(sessions) as session:
+        request = await open_request(
+            session,
+            policyholder=await session.get_one(Policyholder, org.policyholder_id),
+            kind="complaint",
+            summary="새 요청",
+        )
+        request_id = request.id
+    async with session_scope(sessions) as session:
+        await session.execute(
+            sql(
+                "INSERT INTO contacts (policyholder_id, direction, channel, sender, text, created_at)"
+                " VALUES (:holder, 'in', 'telegram', 'policyholder', :old, CURRENT_TIMESTAMP)"
+            ),
+            {"holder": org.policyholder_id, "old": old},
+        )
+        await session.execute(
+            sql("UPDATE requests SET summary = :old, rating_comment = :old WHERE id = :id"),
+            {"old": old, "id": request_id},
+        )
+        await session.execute(
+            sql("UPDATE outbox SET text = :old WHERE request_id = :id"),
+            {"old": old, "id": request_id},
+        )
+    async with sessions() as session:
+        assert holding("6204172123456", await stored_strings(session))  # the old rows leak
+    changed = await mask_stored_text(sessions, batch=2)
+    assert changed["contacts.text"] == 1 and changed["requests.summary"] == 1
+    assert changed["requests.rating_comment"] == 1 and changed["outbox.text"] >= 1
+    async with sessions() as session:
+        strings = await stored_strings(session)
+    for digits in ("6204172123456", "3333011234567", "1234567890123456"):
+        assert not holding(digits, strings), digits
+    assert set((await mask_stored_text(sessions)).values()) == {0}  # nothing left to do
