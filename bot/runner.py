@@ -102,23 +102,23 @@ def start_rasa(
 def with_run_tokens(settings: Settings, *, starts_rasa: bool) -> Settings:
     """The settings with both tokens set, or a readable exit when they cannot be.
 
-    The action endpoint never runs open: on a non-loopback web address, or for a Rasa started
-    elsewhere (which must be given the same token), MILCHAK_ACTION_TOKEN is required; for the
-    Rasa this process starts on loopback, missing tokens are made up for the run.
+    The action endpoint never runs open: on a non-loopback web address MILCHAK_ACTION_TOKEN is
+    required; a Rasa started elsewhere must be given both tokens, so both are required; for the
+    Rasa this process starts, missing tokens are made up for the run.
     """
-    if settings.action_token is None:
-        if not is_loopback(settings.web_host):
-            raise SystemExit(
-                f"MILCHAK_WEB_HOST={settings.web_host} 는 다른 컴퓨터에서도 접속할 수 있는 "
-                "주소입니다. 액션 엔드포인트를 보호하도록 MILCHAK_ACTION_TOKEN을 설정하세요 "
-                "(refusing a non-loopback web host without an action token)."
-            )
-        if not starts_rasa:
-            raise SystemExit(
-                "Rasa를 따로 실행할 때는(--no-rasa) 양쪽에 같은 MILCHAK_ACTION_TOKEN을 "
-                "설정해야 합니다 (a Rasa started elsewhere needs the shared action token)."
-            )
+    if settings.action_token is None and not is_loopback(settings.web_host):
+        raise SystemExit(
+            f"MILCHAK_WEB_HOST={settings.web_host} 는 다른 컴퓨터에서도 접속할 수 있는 "
+            "주소입니다. 액션 엔드포인트를 보호하도록 MILCHAK_ACTION_TOKEN을 설정하세요 "
+            "(refusing a non-loopback web host without an action token)."
+        )
     if not starts_rasa:
+        if settings.action_token is None or settings.rasa_token is None:
+            raise SystemExit(
+                "Rasa를 따로 실행할 때는(--no-rasa) 양쪽에 같은 MILCHAK_ACTION_TOKEN과 "
+                "MILCHAK_RASA_TOKEN을 설정해야 합니다 (a Rasa started elsewhere needs both "
+                "shared tokens)."
+            )
         return settings
     made_up = {
         name: SecretStr(new_token())

@@ -170,9 +170,13 @@ def test_run_refuses_a_public_web_host_without_an_action_token() -> None:
         with_run_tokens(settings(web_host="0.0.0.0"), starts_rasa=True)
 
 
-def test_run_refuses_an_outside_rasa_without_an_action_token() -> None:
+def test_run_refuses_an_outside_rasa_without_both_tokens() -> None:
     with pytest.raises(SystemExit, match="MILCHAK_ACTION_TOKEN"):
         with_run_tokens(settings(), starts_rasa=False)
+    with pytest.raises(SystemExit, match="MILCHAK_RASA_TOKEN"):
+        with_run_tokens(settings(action_token=SecretStr(TOKEN)), starts_rasa=False)
+    both = settings(action_token=SecretStr(TOKEN), rasa_token=SecretStr(TOKEN[::-1]))
+    assert with_run_tokens(both, starts_rasa=False) == both
 
 
 def test_run_makes_up_tokens_for_its_own_rasa_on_loopback() -> None:
