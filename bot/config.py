@@ -14,6 +14,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # What Telegram accepts as a webhook's secret_token.
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# The action and Rasa tokens travel in a query string and through endpoints.yml's ${…}.
+SHARED_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -40,6 +42,13 @@ class Settings(BaseSettings):
     rasa_tracker_url: str = "sqlite:///./milchak-trackers.db"
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    # Rasa sends this with every custom-action call (endpoints.yml); /actions/webhook refuses
+    # calls without it. `make setup` writes a random one into .env; `milchak run` on loopback
+    # makes one up for the run when it is unset.
+    action_token: SecretStr | None = None
+    # Rasa's HTTP API and REST channel answer only requests carrying this (the app's client
+    # sends it); `milchak run` makes one up for the Rasa it starts when it is unset.
+    rasa_token: SecretStr | None = None
     secret_key: SecretStr = SecretStr("change-me-in-production")
     company_phone: str = "1588-0000"
     timezone: str = "Asia/Seoul"
@@ -108,10 +117,11 @@ class Settings(BaseSettings):
             return (value,)
         return value
 
-    @field_validator("metrics_token")
+    @field_validator("telegram_token", "metrics_token")
     @classmethod
     def _empty_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
-        return value if value is not None and value.get_secret_value() else None
+        # .env.example's empty MILCHAK_TELEGRAM_TOKEN= means "no token": the terminal chat.
+        return None if value is None or not value.get_secret_value().strip() else value
 
     @field_validator("telegram_webhook_url")
     @classmethod
@@ -140,6 +150,18 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MILCHAK_TELEGRAM_WEBHOOK_SECRET은 영문자, 숫자, _ , - 로 된 1~256자여야 합니다 "
                 "(Telegram allows 1-256 characters of A-Z a-z 0-9 _ -)"
+            )
+        return value
+
+    @field_validator("action_token", "rasa_token")
+    @classmethod
+    def _shared_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not SHARED_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "MILCHAK_ACTION_TOKEN과 MILCHAK_RASA_TOKEN은 영문자, 숫자, _ , - 로 된 16~256자여야 "
+                "합니다 (16-256 characters of A-Z a-z 0-9 _ -; e.g. `openssl rand -hex 32`)"
             )
         return value
 

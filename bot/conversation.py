@@ -7,7 +7,7 @@ before Rasa is asked anything, so a crash or a dead Rasa never loses the custome
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from bot.db import session_scope
 from bot.db.models import OPEN_STATUSES, Contact, Employee, Policyholder, Request, RequestKind
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.services.ledger import record_contact, record_inbound_once
+from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
 from bot.services.relay import consume_policyholder_text
 from bot.services.requests import open_request
@@ -122,6 +123,15 @@ async def handle_message(
     for any Bot API call about it — with True when the bot is going to think about an answer
     (the moment for a typing indicator).
     """
+    # Masked before anything keeps it: the ledger, a relay, a rating comment, and Rasa (its
+    # tracker store) only ever see the masked text. Screening reads what was typed: a message
+    # that is only a number is not empty.
+    screened = screen_text(inbound.text)
+    inbound = replace(
+        inbound,
+        text=mask_personal_numbers(inbound.text),
+        shown_text=mask_personal_numbers(inbound.shown_text) if inbound.shown_text else None,
+    )
     async with session_scope(sessions) as session:
         policyholder = await session.get(Policyholder, inbound.policyholder_id)
         assert policyholder is not None
@@ -148,7 +158,7 @@ async def handle_message(
         consumed = await consume_policyholder_text(
             session, policyholder=policyholder, text=inbound.text, contact_id=contact.id
         )
-    problem = None if consumed else screen_text(inbound.text)
+    problem = None if consumed else screened
     if on_stored is not None:
         on_stored(not consumed and problem is None)
     if consumed:

@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -111,9 +112,14 @@ def telegram_part(
     )
 
 
-async def probe_rasa(url: str) -> bool:
-    """Whether the Rasa at ``url`` answers, with a model loaded, within ``CHECK_TIMEOUT``."""
-    client = RasaClient(url, timeout=CHECK_TIMEOUT)
+async def probe_rasa(url: str, token: SecretStr | None = None) -> bool:
+    """Whether the Rasa at ``url`` answers, with a model loaded, within ``CHECK_TIMEOUT``.
+
+    Rasa's ``/status`` sits behind its ``--auth-token`` like the rest of its API.
+    """
+    client = RasaClient(
+        url, timeout=CHECK_TIMEOUT, token=token.get_secret_value() if token else None
+    )
     try:
         return await client.is_ready()
     finally:
@@ -174,7 +180,7 @@ class Health:
     async def check_rasa(self) -> Part:
         if self.supervisors:
             return rasa_part([s.snapshot() for s in self.supervisors])
-        up = await probe_rasa(self.settings.rasa_url)
+        up = await probe_rasa(self.settings.rasa_url, self.settings.rasa_token)
         return rasa_part([{"name": "rasa", "url": self.settings.rasa_url, "state": _up(up)}])
 
     def check_telegram(self) -> Part | None:

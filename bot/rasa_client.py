@@ -1,4 +1,9 @@
-"""HTTP client for the Rasa server: NLU parse and the REST channel."""
+"""HTTP client for the Rasa server: NLU parse and the REST channel.
+
+Both need ``MILCHAK_RASA_TOKEN``: Rasa's API reads it from ``?token=`` (``--auth-token``), our
+REST channel (``bot.rasa_channel``) from the ``Authorization: Bearer`` header; every request
+carries both.
+"""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +31,13 @@ class BotReply:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, *, timeout: float = 15.0) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
+    def __init__(self, base_url: str, *, timeout: float = 15.0, token: str | None = None) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            params={"token": token} if token else None,
+            headers={"Authorization": f"Bearer {token}"} if token else None,
+        )
 
     async def close(self) -> None:
         await self._http.aclose()

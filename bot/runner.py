@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.ext import Application
@@ -30,12 +31,14 @@ from bot.services.outbox import Send, run_outbox_worker, telegram_sender
 from bot.services.retention import run_retention_worker
 from bot.services.weekly_digest import Schedule, run_weekly_digest_worker
 from bot.supervisor import RasaSupervisor, RestartPolicy, keep_running
+from bot.tokens import is_loopback, new_token
 from bot.tracker_store import tracker_store_environment
 from bot.web import create_web_app
 
 log = logging.getLogger(__name__)
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 MODEL = PROJECT_ROOT / "models" / "milchak.tar.gz"
 
 
@@ -47,6 +50,13 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["MILCHAK_ACTION_ENDPOINT"] = f"http://127.0.0.1:{settings.web_port}/actions/webhook"
+    if settings.action_token is None or settings.rasa_token is None:
+        raise ValueError(
+            "Rasa를 시작하려면 MILCHAK_ACTION_TOKEN과 MILCHAK_RASA_TOKEN이 필요합니다 "
+            "(`make setup`이 .env에 만들어 둡니다)."
+        )
+    env["MILCHAK_ACTION_TOKEN"] = settings.action_token.get_secret_value()
+    env["MILCHAK_RASA_TOKEN"] = settings.rasa_token.get_secret_value()
     env.update(tracker_store_environment(settings.rasa_tracker_url, base_dir=Path.cwd()))
     return env
 
@@ -54,7 +64,11 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
 def start_rasa(
     settings: Settings, *, port: int = 5005, model: Path = MODEL, log_file: Path | None = None
 ) -> subprocess.Popen[bytes]:
-    """Launch `rasa run` with the HTTP API on loopback."""
+    """Launch `rasa run` with the HTTP API on loopback, behind the Rasa token.
+
+    ``bot.rasa_launcher`` hands the token to Rasa from the environment: on the command line
+    (``--auth-token``) every local user could read it in ``ps``.
+    """
     if not RASA_BIN.exists() or not model.exists():
         raise SystemExit(
             "Rasa 가상환경이나 학습된 모델이 없습니다. 먼저 `make setup`을 실행하세요."
@@ -66,7 +80,9 @@ def start_rasa(
     output = open(log_file, "ab") if log_file else subprocess.DEVNULL
     return subprocess.Popen(
         [
-            str(RASA_BIN),
+            str(RASA_PYTHON),
+            "-m",
+            "bot.rasa_launcher",
             "run",
             "--enable-api",
             "-i",
@@ -86,6 +102,41 @@ def start_rasa(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def with_run_tokens(settings: Settings, *, starts_rasa: bool) -> Settings:
+    """The settings with both tokens set, or a readable exit when they cannot be.
+
+    The action endpoint never runs open: on a non-loopback web address MILCHAK_ACTION_TOKEN is
+    required; a Rasa started elsewhere must be given both tokens, so both are required; for the
+    Rasa this process starts, missing tokens are made up for the run.
+    """
+    if settings.action_token is None and not is_loopback(settings.web_host):
+        raise SystemExit(
+            f"MILCHAK_WEB_HOST={settings.web_host} 는 다른 컴퓨터에서도 접속할 수 있는 "
+            "주소입니다. 액션 엔드포인트를 보호하도록 MILCHAK_ACTION_TOKEN을 설정하세요 "
+            "(refusing a non-loopback web host without an action token)."
+        )
+    if not starts_rasa:
+        if settings.action_token is None or settings.rasa_token is None:
+            raise SystemExit(
+                "Rasa를 따로 실행할 때는(--no-rasa) 양쪽에 같은 MILCHAK_ACTION_TOKEN과 "
+                "MILCHAK_RASA_TOKEN을 설정해야 합니다 (a Rasa started elsewhere needs both "
+                "shared tokens)."
+            )
+        return settings
+    made_up = {
+        name: SecretStr(new_token())
+        for name in ("action_token", "rasa_token")
+        if getattr(settings, name) is None
+    }
+    return settings.model_copy(update=made_up) if made_up else settings
+
+
+def rasa_client(settings: Settings) -> RasaClient:
+    """The client for the configured Rasa, sending the Rasa token when there is one."""
+    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
+    return RasaClient(settings.rasa_url, timeout=settings.rasa_timeout, token=token)
 
 
 async def wait_for_rasa(
@@ -211,7 +262,7 @@ def rasa_supervisor(
         start=lambda: start_rasa(settings, port=port, log_file=PROJECT_ROOT / "rasa.log"),
         # A dead or hung process has nothing to finish: a short grace before SIGKILL.
         terminate=lambda old: stop_process(old, grace=5),
-        probe=lambda: probe_rasa(f"http://127.0.0.1:{port}"),
+        probe=lambda: probe_rasa(f"http://127.0.0.1:{port}", settings.rasa_token),
         process=process,
         policy=RestartPolicy(
             limit=settings.rasa_restart_limit, window=settings.rasa_restart_window_seconds
@@ -255,11 +306,12 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    settings = with_run_tokens(settings, starts_rasa=with_rasa)
     chat = settings.telegram_token is None if chat is None else chat
     sla.configure(sla.Deadlines.from_settings(settings))
     holidays.warn_if_uncovered(clock.now().astimezone(SEOUL).date())
     engine, sessions = create_engine_and_sessions(settings.database_url)
-    rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
+    rasa = rasa_client(settings)
     application = None
     if not chat:
         from bot.telegram.app import build_application

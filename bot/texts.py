@@ -14,7 +14,9 @@ UNKNOWN_NUMBER = (
     "죄송해요, 이 전화번호로 등록된 계약을 찾지 못했어요. 계약하실 때 알려 주신 번호가 다르다면 "
     "고객센터({phone})로 연락해 주세요."
 )
-ASK_BIRTH = "{name}님, 확인을 위해 생년월일을 입력해 주세요. (예: 620417 또는 1962-04-17)"
+# No name here: whoever shares a contact must not learn whose number it is before the birth
+# date proves they are that person.
+ASK_BIRTH = "확인을 위해 생년월일을 입력해 주세요. (예: 620417 또는 1962-04-17)"
 BAD_BIRTH_FORMAT = "생년월일을 ‘620417’이나 ‘1962-04-17’처럼 입력해 주세요."
 WRONG_BIRTH = "입력하신 생년월일이 등록된 정보와 달라요. 다시 입력해 주세요. (남은 횟수 {tries}회)"
 WRONG_TRIES = " (남은 횟수 {tries}회)"

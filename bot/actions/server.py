@@ -14,6 +14,7 @@ from bot.config import get_settings
 from bot.db import session_scope
 from bot.db.models import Policyholder
 from bot.services.turns import TurnTaken
+from bot.tokens import bearer, token_matches
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,13 @@ def forget_forms() -> list[Event]:
 
 
 async def action_webhook(request: Request) -> JSONResponse:
-    """Rasa's action server protocol (POST /actions/webhook)."""
+    """Rasa's action server protocol (POST /actions/webhook), for callers with the action token.
+
+    Rasa sends the token as ``?token=`` (endpoints.yml); a Bearer header is accepted too.
+    """
+    presented = request.query_params.get("token") or bearer(request.headers.get("authorization"))
+    if not token_matches(presented, request.app.state.settings.action_token):
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
     status, body = await run_action(request.app.state.sessions, await request.json())
     return JSONResponse(body, status_code=status)
 

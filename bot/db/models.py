@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.db.types import MaskedJSON, MaskedText
+
 
 class Base(DeclarativeBase):
     pass
@@ -246,8 +248,8 @@ class Request(Base):
     policyholder_id: Mapped[int] = mapped_column(ForeignKey("policyholders.id"), index=True)
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
-    summary: Mapped[str] = mapped_column(Text)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(MaskedText)
+    details: Mapped[dict[str, Any]] = mapped_column(MaskedJSON, default=dict)
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -257,7 +259,7 @@ class Request(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[int | None] = mapped_column(Integer)
-    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rating_comment: Mapped[str | None] = mapped_column(MaskedText)
     # While in the future, the policyholder's texts go to the employee, not to Rasa.
     handoff_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set when a submit may run twice for one decision (see ``open_request``): unique.
@@ -280,7 +282,7 @@ class RequestEvent(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
     action: Mapped[str] = mapped_column(String(30))  # created|acknowledged|resolved|escalated|...
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(MaskedText, default="")
     created_at: Mapped[datetime] = _now_column()
 
     request: Mapped[Request] = relationship(back_populates="events")
@@ -301,7 +303,7 @@ class Contact(Base):
     direction: Mapped[str] = mapped_column(String(3))  # in|out
     channel: Mapped[str] = mapped_column(String(20), default="telegram")  # telegram|phone|visit|...
     sender: Mapped[str] = mapped_column(String(20))  # policyholder|bot|employee|unknown
-    text: Mapped[str] = mapped_column(Text)  # personal numbers masked
+    text: Mapped[str] = mapped_column(MaskedText)  # personal numbers masked
     intent: Mapped[str | None] = mapped_column(String(40), index=True)
     confidence: Mapped[float | None]
     labelled_intent: Mapped[str | None] = mapped_column(String(40))
@@ -371,6 +373,29 @@ class AdminUser(Base):
     created_at: Mapped[datetime] = _now_column()
 
 
+class AdminSession(Base):
+    """A signed-in console session; the cookie holds the token, this row its SHA-256."""
+
+    __tablename__ = "admin_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    admin_user_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = _now_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts from one client address in the current window."""
+
+    __tablename__ = "admin_login_throttle"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
 
@@ -378,5 +403,5 @@ class AuditLog(Base):
     admin_user_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
     action: Mapped[str] = mapped_column(String(30))  # login|view|export|label|...
     target: Mapped[str] = mapped_column(String(200), default="")
-    detail: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(MaskedText, default="")
     created_at: Mapped[datetime] = _now_column()

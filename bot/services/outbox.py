@@ -38,7 +38,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot import clock
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
-from bot.db.models import Contact, Employee, OutboxMessage
+from bot.db.models import Contact, Employee, OutboxMessage, Policyholder
+from bot.services.masking import mask_personal_numbers
 from bot.services.message_limits import split_message
 from bot.services.periodic import run_every
 from bot.services.sla import as_utc
@@ -71,10 +72,13 @@ async def enqueue(
     """Queue a Telegram message for delivery in the caller's transaction.
 
     A text over Telegram's limit becomes several rows, sent in order; the buttons (and the
-    ledger row, ``contact_id``) go with the last one, which is returned.
+    ledger row, ``contact_id``) go with the last one, which is returned. The stored text has
+    its personal numbers masked, except the phone on file of the policyholder it concerns (an
+    employee's alert shows it so they can call back).
     """
     now = clock.now()
-    parts = split_message(text)
+    masked = mask_personal_numbers(text, keep=await _phone_on_file(session, policyholder_id))
+    parts = split_message(masked)
     message: OutboxMessage | None = None
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
@@ -103,6 +107,9 @@ async def enqueue_once(
 
     On PostgreSQL a concurrent second insert waits for the first transaction, then does nothing.
     """
+    if isinstance(fields.get("text"), str):
+        keep = await _phone_on_file(session, fields.get("policyholder_id"))
+        fields["text"] = mask_personal_numbers(fields["text"], keep=keep)
     message_id = await insert_unless_conflict(
         session,
         OutboxMessage,
@@ -113,6 +120,14 @@ async def enqueue_once(
         **fields,
     )
     return None if message_id is None else await session.get(OutboxMessage, message_id)
+
+
+async def _phone_on_file(session: AsyncSession, policyholder_id: object) -> tuple[str, ...]:
+    """The phone number the database holds for the policyholder a message concerns."""
+    if not isinstance(policyholder_id, int):
+        return ()
+    policyholder = await session.get(Policyholder, policyholder_id)
+    return (policyholder.phone,) if policyholder is not None else ()
 
 
 async def queued_with_key(session: AsyncSession, dedupe_key: str) -> OutboxMessage | None:

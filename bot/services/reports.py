@@ -25,8 +25,6 @@ An edited message is stored as an edit of its original and is not counted again 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import statistics
 from collections import Counter
@@ -49,10 +47,13 @@ from bot.db.models import (
     Request,
     RequestKind,
 )
+from bot.services.csv_safe import csv_line
 
 REQUEST_KINDS = tuple(str(kind) for kind in RequestKind)
 _OPEN = tuple(str(status) for status in OPEN_STATUSES)
-_WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
+_WEEK = re.compile(r"^([0-9]{4})-W([0-9]{1,2})$")
+# Weeks the report can be about; beyond them date arithmetic (next week's link) would overflow.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 TOP_N = 5
 
 
@@ -73,6 +74,8 @@ class Week:
         if not match:
             raise WeekError(f"주는 2026-W48 처럼 써 주세요: {text}")
         year, number = int(match[1]), int(match[2])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise WeekError(f"{FIRST_YEAR}~{LAST_YEAR}년의 주만 볼 수 있습니다: {text}")
         try:
             date.fromisocalendar(year, number, 1)
         except ValueError as exc:
@@ -487,9 +490,9 @@ def report_csv_rows(report: WeeklyReport) -> list[list[str]]:
 
 
 def report_csv(report: WeeklyReport) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(report_csv_rows(report))
-    return buffer.getvalue()
+    """The report as CSV text; a cell a spreadsheet would run as a formula (a service wish
+    typed as ``=HYPERLINK(…)``) is neutralised, as in the console's download."""
+    return "".join(csv_line(row) for row in report_csv_rows(report))
 
 
 def format_report_text(report: WeeklyReport) -> str:

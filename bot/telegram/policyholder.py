@@ -217,11 +217,10 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         )
     phone = svc.settings.company_phone
     if outcome.status == "need_birth":
-        assert outcome.policyholder is not None
         await _say_unverified(
             message,
             context,
-            texts.ASK_BIRTH.format(name=outcome.policyholder.name),
+            texts.ASK_BIRTH,
             markup=ReplyKeyboardRemove(),  # the share-phone button has done its job
         )
     elif outcome.status == "not_own_contact":

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.auxil.admin_data import (
     LOAN_TEXT,
@@ -281,3 +281,20 @@ def test_undelivered_messages_can_be_queued_again(page: Page, console: Console) 
     sign_in(page, console, "planning_head")
     response = page.goto(f"{console.base}/admin/outbox")
     assert response is not None and response.status == 403
+
+
+def test_a_copied_cookie_dies_at_logout(browser: Browser, page: Page, console: Console) -> None:
+    """Signing out ends the session on the server: a copy of the cookie taken before is dead."""
+    sign_in(page, console, "admin")
+    expect(page.locator("#conversations")).to_be_visible()
+    copied = page.context.cookies()
+    page.click("text=로그아웃")
+    expect(page).to_have_url(re.compile(r"/admin/login$"))
+    thief = browser.new_context(locale="ko-KR")
+    try:
+        thief.add_cookies(copied)  # type: ignore[arg-type]
+        stolen = thief.new_page()
+        stolen.goto(f"{console.base}/admin/")
+        expect(stolen).to_have_url(re.compile(r"/admin/login\?next="))
+    finally:
+        thief.close()

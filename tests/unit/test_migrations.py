@@ -75,3 +75,17 @@ async def test_0005_turns_edits_retries_down_and_up(engine: AsyncEngine) -> None
     assert after.get("search triggers", True)
     await upgrade(engine)
     assert all((await _columns_0005(engine)).values())
+
+
+async def _tables(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_0006_admin_sessions_and_throttle_down_and_up(engine: AsyncEngine) -> None:
+    added = {"admin_sessions", "admin_login_throttle"}
+    assert added <= await _tables(engine)
+    await _downgrade(engine, "0006-1")  # the revision before this one, wherever it is chained
+    assert not added & await _tables(engine)
+    await upgrade(engine)
+    assert added <= await _tables(engine)
