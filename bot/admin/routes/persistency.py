@@ -17,12 +17,12 @@ from starlette.responses import Response
 from bot import clock
 from bot.admin import audit
 from bot.admin.auth import current_principal
-from bot.admin.csv_export import UTF8_BOM, csv_line
 from bot.admin.principal import Principal
 from bot.admin.routes.common import db, render
 from bot.admin.survival_chart import survival_chart
 from bot.clock import SEOUL
 from bot.db.models import Department, PolicyEvent
+from bot.services.csv_safe import UTF8_BOM, csv_line
 from bot.services.persistency import (
     MEASURES,
     Rate,
