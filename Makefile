@@ -11,15 +11,20 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup system-deps run test check lint validate train eval nlu-gate db bench clean
+.PHONY: help setup system-deps secrets run test check lint validate train eval nlu-gate db bench clean
 
 help: ## what each target does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: system-deps $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) db ## install everything, train, seed the demo database
+setup: system-deps secrets $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) db ## install everything, train, seed the demo database
 
 system-deps:
 	@bash scripts/system-deps.sh
+
+# Random tokens shared by the app and Rasa, and the console's session key, written into .env
+# when it does not set them yet (never overwritten).
+secrets:
+	@$(PYTHON) scripts/ensure_secrets.py .env
 
 $(VENV)/.installed: pyproject.toml
 	@echo "==> app virtualenv ($(VENV))"

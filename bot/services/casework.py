@@ -20,6 +20,7 @@ from bot.db.models import (
     Policyholder,
     Request,
     RequestAction,
+    RequestKind,
     RequestStatus,
 )
 from bot.employee_texts import BLOCKED_NOTE, HANDOVER_NOTE
@@ -185,6 +186,9 @@ async def hand_over(
     )
     if employee.reply_request_id == request.id:
         employee.reply_request_id = None
+    if request.kind == RequestKind.RETENTION:  # the policyholder asked for nothing: nothing to tell
+        await session.flush()
+        return target.employee
     await notify_policyholder(
         session,
         request=request,

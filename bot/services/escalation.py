@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import clock
+from bot import clock, metrics
 from bot.clock import SEOUL
 from bot.db.engine import session_scope
 from bot.db.models import (
@@ -61,6 +61,7 @@ async def escalate_due(
     moved = 0
     today = now.astimezone(SEOUL).date()
     for request in list(due.all()):
+        metrics.SLA_BREACHES.labels(request.kind).inc()
         previous = await session.get(Employee, request.employee_id) if request.employee_id else None
         target = await next_in_chain(session, request, after_id=request.employee_id, today=today)
         deadline = deadlines.describe(request.kind)

@@ -10,6 +10,7 @@ REQUEST_KIND_LABELS = {
     "callback": "담당자 연락 요청",
     "card": "국제-국민카드 신청",
     "question": "상담 요청",
+    "retention": "계약 유지 관리(보험료 미납)",
 }
 
 # Short names for reports, charts and the digest, where the kinds stand side by side.
@@ -23,6 +24,7 @@ KIND_LABELS = {
     "callback": "전화 요청",
     "card": "카드",
     "question": "문의",
+    "retention": "유지 관리",
 }
 
 REQUEST_STATUS_LABELS = {

@@ -6,7 +6,7 @@ policyholder handlers (group 0):
 - group -2, ``who_is_talking``: for every update in a private chat, whether the chat is a linked
   employee's, read from the database (an invite may have linked it a moment ago, in another app
   process) and kept in the application's employee-chat filter that the handlers below use;
-- group -1: alert buttons (``req:…``), invites (``/start emp-<code>``), the commands of
+- group -1: alert buttons (``req:…``, ``ret:…`` on retention tasks), invites (``/start emp-<code>``), the commands of
   ``COMMANDS`` (the employee-only ones refused to anyone else), text to relay, and anything else
   in an employee's chat. Each of them ends the update's handling (``ApplicationHandlerStop``), so
   employees never reach the policyholder flow; everything else falls through to it.
@@ -18,12 +18,11 @@ descriptions, registered with setMyCommands for each employee's own chat when it
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -31,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, BotCommand, BotCommandScopeChat, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -47,15 +46,26 @@ from telegram.ext import (
 from bot import clock
 from bot.clock import SEOUL, as_utc
 from bot.db.engine import session_scope
-from bot.db.models import ContactChannel, ContactSender, Employee, Policyholder, Request
-from bot.services import alerts, casework, labels, portfolio, relay
+from bot.db.models import (
+    ContactChannel,
+    ContactSender,
+    Employee,
+    OutboxMessage,
+    OutboxPurpose,
+    Policyholder,
+    Request,
+)
+from bot.services import alerts, casework, labels, outbox, portfolio, relay, retention
 from bot.services.casefile import WorkspaceError
 from bot.services.invites import START_PREFIX, redeem_invite
 from bot.services.labels import REQUEST_STATUS_LABELS
 from bot.services.ledger import is_update_stored, record_contact
 from bot.services.sla import Deadlines
+from bot.telegram import retention as retention_ui
+from bot.telegram.alert_edits import refresh_alerts
 from bot.telegram.context import services
-from bot.telegram.sender import reply_markup_from_json
+from bot.telegram.delivery import decorate, send_or_queue
+from bot.telegram.sender import telegram_sender
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +89,14 @@ REPLY_PROMPT = (
 )
 REPLY_CANCELLED = "답장 입력을 취소했습니다."
 RELAYED = "📨 {policyholder} 님께 전달했습니다."
+RELAY_QUEUED = (
+    "⏳ {policyholder} 님께 보낼 메시지를 전송 대기열에 넣었습니다. 텔레그램이 지금 받지 않아 "
+    "자동으로 다시 보냅니다. 전달되지 않으면 관리 콘솔의 '발송 실패'에 표시됩니다."
+)
+RELAY_FAILED = (
+    "⚠️ {policyholder} 님께 전달하지 못했습니다. 계약자가 챗봇을 차단했을 수 있어요. "
+    "전화로 연락해 주세요."
+)
 RELAY_NO_CHAT = (
     "계약자가 텔레그램으로 연결되어 있지 않아 전달하지 못했습니다. 전화로 연락해 주세요."
 )
@@ -97,6 +115,7 @@ TOUCH_USAGE = "사용법: /{command} 번호 메모 (번호는 /mine 에서 확�
 TOUCH_EXAMPLES = {"visit": "현관에서 판촉물 전달, 대출 문의 있음", "call": "보험료 납입일 안내"}
 TOUCH_LABELS = {ContactChannel.VISIT: "방문", ContactChannel.PHONE: "전화 상담"}
 TOUCH_SAVED = "📝 {name} 님 {label} 기록을 저장했습니다."
+TOUCH_CLOSED_TASK = "\n계약 유지 관리 요청 {reference}도 이 기록으로 완료했습니다."
 AWAY_USAGE = "사용법: /away 시작일 종료일 (예: /away 2026-12-01 2026-12-05)\n해제: /away off"
 AWAY_SET = (
     "🏖 {start} ~ {end} 부재로 등록했습니다. 그동안 새 요청은 대리 담당자 또는 부서장에게 갑니다."
@@ -106,9 +125,8 @@ AWAY_STATUS = "현재 부재 등록: {start} ~ {end}\n해제하려면 /away off"
 AWAY_NONE = "부재 등록이 없습니다.\n" + AWAY_USAGE
 BAD_DATE = "날짜를 이해하지 못했습니다: {value} (예: 2026-12-01)"
 BUTTON_LABELS = {code: label for label, code in alerts.ACTIONS}
-EDIT_ATTEMPTS = 4
-MAX_EDIT_WAIT = 30.0  # seconds; a longer flood-control wait is not worth holding a task for
 REQUEST_BUTTON = r"^req:"
+RETENTION_BUTTON = r"^ret:"
 EMPLOYEE_CHATS_KEY = "employee_chats"
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -125,6 +143,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(TypeHandler(Update, who_is_talking), group=-2)
     handlers: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(on_request_button, pattern=REQUEST_BUTTON),
+        CallbackQueryHandler(
+            _then_stop(retention_ui.on_retention_button), pattern=RETENTION_BUTTON
+        ),
         CommandHandler("start", on_invite, filters=new_message & invite),
         CommandHandler(employee_only, refuse, filters=new_message & ~employee_chats),
         *(
@@ -133,9 +154,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ),
         # /start and commands we do not have: the help.
         MessageHandler(from_employee & filters.COMMAND, command_callback(HELP_COMMAND)),
-        MessageHandler(from_employee & filters.TEXT, on_text),
-        MessageHandler(from_employee, on_not_text),
-        # Edits and the like in an employee's chat are not for the policyholder flow either.
+        MessageHandler(from_employee, on_employee_message),
+        # An edit: the original was handled (and relayed) already; not for the policyholder flow.
         MessageHandler(filters.ChatType.PRIVATE & employee_chats, _ignore),
         CallbackQueryHandler(on_other_button),
     ]
@@ -195,7 +215,7 @@ async def on_other_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     assert query is not None
     if chat is None or chat.id not in _employee_chats(context).chat_ids:
         return
-    await query.answer()
+    decorate(context.application, "answer to a stray button", query.answer())
     raise ApplicationHandlerStop
 
 
@@ -205,10 +225,11 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Redeem an employee invite for this chat and show the employee commands."""
     assert update.effective_chat is not None and update.message is not None
     chat_id = update.effective_chat.id
+    sessions = _sessions(context)
     code = command_args(update.message)[len(START_PREFIX) :].strip()
-    async with session_scope(_sessions(context)) as session:
+    async with session_scope(sessions) as session:
         redemption = await redeem_invite(session, code=code, chat_id=chat_id)
-    await update.message.reply_text(redemption.message)
+    await send_or_queue(context.bot, sessions, chat_id=chat_id, text=redemption.message)
     if redemption.outcome == "linked":
         try:
             await set_employee_commands(context.bot, chat_id)
@@ -229,7 +250,8 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Refuse an employee command from someone else, keeping both messages in the ledger."""
     assert update.message is not None and update.effective_user is not None
     user_id = update.effective_user.id
-    async with session_scope(_sessions(context)) as session:
+    sessions = _sessions(context)
+    async with session_scope(sessions) as session:
         if await is_update_stored(session, update.update_id):
             return
         policyholder = await session.scalar(
@@ -247,10 +269,17 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             telegram_update_id=update.update_id,
             telegram_message_id=update.message.message_id,
         )
-        await record_contact(
+        answer = await record_contact(
             session, direction="out", sender=ContactSender.BOT, text=REFUSED, policyholder_id=ph_id
         )
-    await update.message.reply_text(REFUSED)
+    await send_or_queue(
+        context.bot,
+        sessions,
+        chat_id=update.message.chat_id,
+        text=REFUSED,
+        contact_id=answer.id,
+        policyholder_id=ph_id,
+    )
 
 
 # --- alert buttons -----------------------------------------------------------------------------
@@ -265,16 +294,19 @@ async def on_request_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         _, action, raw_id = query.data.split(":", 2)
         request_id = int(raw_id)
     except ValueError:
-        await query.answer()
+        decorate(context.application, "answer to a malformed button", query.answer())
         return
     async with session_scope(sessions) as session:
         employee = await session.scalar(
             select(Employee).where(Employee.telegram_chat_id == chat_id)
         )
         if employee is None:
-            await query.answer(BUTTON_REFUSED, show_alert=True)
+            decorate(
+                context.application,
+                "refusing a button",
+                query.answer(BUTTON_REFUSED, show_alert=True),
+            )
             return
-        await query.answer()
         if await is_update_stored(session, update.update_id):  # delivered again
             return
         request = await session.get(Request, request_id)
@@ -295,8 +327,19 @@ async def on_request_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             answer=answer,
             request_id=request.id if request is not None else None,
         )
+        employee_id = employee.id
         reply_to = query.message.message_id if query.message is not None else None
-    await context.bot.send_message(chat_id, answer, reply_to_message_id=reply_to)
+    # Stored: now the press may be answered (a failure there costs nothing).
+    decorate(context.application, "answer to an alert button", query.answer())
+    await send_or_queue(
+        context.bot,
+        sessions,
+        chat_id=chat_id,
+        text=answer,
+        reply_to_message_id=reply_to,
+        employee_id=employee_id,
+        purpose=OutboxPurpose.BOT_REPLY,
+    )
     if request is not None:
         # In the background: a 429 on the edit must not hold up this chat's next updates.
         context.application.create_task(
@@ -327,119 +370,134 @@ async def _apply_button(
     return NOT_FOUND
 
 
-async def refresh_alerts(
-    bot: Bot,
-    sessions: async_sessionmaker[AsyncSession],
-    request_id: int,
-    *,
-    attempts: int = EDIT_ATTEMPTS,
-) -> None:
-    """Edit every alert about the request to show its current status and history.
-
-    Telegram errors are retried: after a 429 once ``retry_after`` has passed (at most
-    ``MAX_EDIT_WAIT``), after a network error with a short backoff. Each attempt reads the
-    request afresh, so a late retry never puts back an older status.
-    """
-    pending: set[tuple[int, int]] | None = None
-    for attempt in range(attempts):
-        async with sessions() as session:
-            request = await session.get(Request, request_id)
-            if request is None:
-                return
-            text, markup = await alerts.alert_view(session, request)
-            targets = await alerts.alert_messages(session, request)
-        if pending is not None:
-            targets = [t for t in targets if t in pending]
-        pending = set()
-        wait = 0.0
-        for chat_id, message_id in targets:
-            try:
-                await bot.edit_message_text(
-                    text,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    reply_markup=reply_markup_from_json(markup, bot),  # type: ignore[arg-type]
-                )
-            except RetryAfter as error:
-                pending.add((chat_id, message_id))
-                wait = max(wait, _seconds(error.retry_after))
-            except BadRequest as error:  # "message is not modified" and the like: nothing to do
-                log.debug("alert %s/%s not edited: %s", chat_id, message_id, error)
-            except Forbidden:
-                log.warning("alert %s/%s not edited: bot blocked", chat_id, message_id)
-            except (NetworkError, TelegramError) as error:
-                pending.add((chat_id, message_id))
-                wait = max(wait, float(2**attempt))
-                log.info("alert %s/%s not edited yet: %s", chat_id, message_id, error)
-        if not pending:
-            return
-        if attempt + 1 < attempts:
-            await asyncio.sleep(min(wait, MAX_EDIT_WAIT))
-    log.warning(
-        "alerts of request %s not edited after %s attempts: %s", request_id, attempts, pending
-    )
-
-
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 # --- employee messages ---------------------------------------------------------------------------
 @_then_stop
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Text from an employee: relayed to the policyholder of the request it answers."""
+async def on_employee_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text to relay to a policyholder (anything else is answered that only text is relayed)."""
     message = update.message
     assert message is not None
-    try:
-        await relay_text(update, context, message)
-    except WorkspaceError as error:
-        await message.reply_text(str(error))
-
-
-@_then_stop
-async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A photo, a sticker…: only text is relayed."""
-    assert update.message is not None
-    await update.message.reply_text(TEXT_ONLY)
-
-
-async def relay_text(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
-    """Send the text on to the replied-to request's policyholder, or the one 답장 was pressed for."""
-    assert message.text is not None
     sessions = _sessions(context)
     async with session_scope(sessions) as session:
         if await is_update_stored(session, update.update_id):  # Telegram delivered it again
             return
         me = await _employee(session, message.chat_id)
-        request: Request | None = None
-        if message.reply_to_message is not None:
-            request = await relay.request_for_message(
-                session, chat_id=message.chat_id, message_id=message.reply_to_message.message_id
-            )
-            if request is None:
-                await message.reply_text(UNKNOWN_REPLY_TARGET)
-                return
-        elif me.reply_request_id is not None:
-            request = await session.get(Request, me.reply_request_id)
-        if request is None:
-            await message.reply_text(HINT)
-            return
-        contact = await relay.relay_to_policyholder(
-            session,
-            request=request,
-            employee=me,
-            text=message.text,
-            telegram_update_id=update.update_id,
+        employee_id = me.id
+        answer, request_id, policyholder_name = await _relay(session, update, me)
+    if answer is None:  # relayed (and stored as the relay); say whether Telegram took it
+        assert request_id is not None
+        status = await _deliver_relay(context.bot, sessions, request_id)
+        answer = {"sent": RELAYED, "failed": RELAY_FAILED}.get(status, RELAY_QUEUED).format(
+            policyholder=policyholder_name
         )
-        policyholder = await session.get(Policyholder, request.policyholder_id)
-        request_id = request.id
-    if contact is None:
-        await message.reply_text(RELAY_NO_CHAT)
-        return
-    await message.reply_text(RELAYED.format(policyholder=policyholder.name if policyholder else ""))
-    context.application.create_task(
-        refresh_alerts(context.bot, sessions, request_id), update=update
+        async with session_scope(sessions) as session:
+            await record_contact(
+                session,
+                direction="out",
+                sender=ContactSender.BOT,
+                text=answer,
+                employee_id=employee_id,
+                request_id=request_id,
+            )
+        context.application.create_task(
+            refresh_alerts(context.bot, sessions, request_id), update=update
+        )
+    await send_or_queue(
+        context.bot,
+        sessions,
+        chat_id=message.chat_id,
+        text=answer,
+        employee_id=employee_id,
+        purpose=OutboxPurpose.BOT_REPLY,
     )
+
+
+async def _relay(
+    session: AsyncSession, update: Update, me: Employee
+) -> tuple[str | None, int | None, str]:
+    """Relay the employee's text to the policyholder it answers, in the caller's transaction.
+
+    Returns (None, request id, policyholder name) once relayed; otherwise the answer to give
+    the employee, after storing their message and that answer.
+    """
+    message = update.message
+    assert message is not None
+    request: Request | None = None
+    answer: str | None = None
+    if not message.text:
+        answer = TEXT_ONLY
+    elif message.reply_to_message is not None:
+        request = await relay.request_for_message(
+            session, chat_id=message.chat_id, message_id=message.reply_to_message.message_id
+        )
+        if request is None:
+            answer = UNKNOWN_REPLY_TARGET
+    elif me.reply_request_id is not None:
+        request = await session.get(Request, me.reply_request_id)
+    if request is None and answer is None:
+        answer = HINT
+    if request is not None and answer is None:
+        try:
+            contact = await relay.relay_to_policyholder(
+                session,
+                request=request,
+                employee=me,
+                text=message.text or "",
+                telegram_update_id=update.update_id,
+            )
+        except WorkspaceError as error:
+            answer = str(error)
+        else:
+            if contact is None:
+                answer = RELAY_NO_CHAT
+            else:
+                policyholder = await session.get(Policyholder, request.policyholder_id)
+                return None, request.id, policyholder.name if policyholder else ""
+    assert answer is not None
+    said = message.text or texts_of_media(message)
+    await _record_exchange(
+        session,
+        update,
+        employee=me,
+        said=said,
+        answer=answer,
+        request_id=request.id if request is not None else None,
+    )
+    return answer, None, ""
+
+
+def texts_of_media(message: Any) -> str:
+    """What the ledger says for an employee's non-text message."""
+    return "[사진]" if message.photo else "[텍스트가 아닌 메시지]"
+
+
+async def _deliver_relay(
+    bot: Bot, sessions: async_sessionmaker[AsyncSession], request_id: int
+) -> str:
+    """Try to deliver the request's queued relay right away: sent, failed or queued."""
+    async with sessions() as session:
+        ids = list(
+            await session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.request_id == request_id,
+                    OutboxMessage.purpose == OutboxPurpose.RELAY_OUT,
+                    OutboxMessage.status == outbox.PENDING,
+                )
+                .order_by(OutboxMessage.id)
+            )
+        )
+    if not ids:
+        return "queued"
+    await outbox.deliver_due(sessions, telegram_sender(bot), ids=ids)
+    async with sessions() as session:
+        statuses = set(
+            await session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(ids)))
+        )
+    if statuses == {outbox.SENT}:
+        return "sent"
+    if outbox.FAILED in statuses:
+        return "failed"
+    return "queued"
 
 
 def command_callback(command: Command) -> Handler:
@@ -449,10 +507,12 @@ def command_callback(command: Command) -> Handler:
     async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         assert message is not None
-        async with session_scope(_sessions(context)) as session:
+        sessions = _sessions(context)
+        async with session_scope(sessions) as session:
             if await is_update_stored(session, update.update_id):  # delivered again
                 return
             me = await _employee(session, message.chat_id)
+            employee_id = me.id
             try:
                 answer = await command.run(session, me, command_args(message))
             except WorkspaceError as error:
@@ -460,7 +520,14 @@ def command_callback(command: Command) -> Handler:
             await _record_exchange(
                 session, update, employee=me, said=message.text or f"/{command.name}", answer=answer
             )
-        await message.reply_text(answer)
+        await send_or_queue(
+            context.bot,
+            sessions,
+            chat_id=message.chat_id,
+            text=answer,
+            employee_id=employee_id,
+            purpose=OutboxPurpose.BOT_REPLY,
+        )
 
     return run_command
 
@@ -561,14 +628,16 @@ async def _touch(session: AsyncSession, employee: Employee, command: str, args: 
         return TOUCH_USAGE.format(command=command, example=TOUCH_EXAMPLES[command])
     policyholder = await portfolio.find_my_policyholder(session, employee=employee, key=key)
     channel = ContactChannel.VISIT if command == "visit" else ContactChannel.PHONE
-    await portfolio.log_touch(
+    contact = await portfolio.log_touch(
         session,
         employee=employee,
         policyholder=policyholder,
         channel=channel,
         note=note,
     )
-    return TOUCH_SAVED.format(name=policyholder.name, label=TOUCH_LABELS[channel])
+    saved = TOUCH_SAVED.format(name=policyholder.name, label=TOUCH_LABELS[channel])
+    task = await retention.close_on_touch(session, contact=contact, employee=employee)
+    return saved + (TOUCH_CLOSED_TASK.format(reference=task.reference) if task else "")
 
 
 async def _visit(session: AsyncSession, employee: Employee, args: str) -> str:

@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -116,13 +117,15 @@ async def test_the_web_app_gives_actions_the_deadlines_of_its_settings(
     """`milchak web` serves the action endpoint too: a request opened through it gets the
     deadlines of the settings, not the defaults."""
     sender = await _lee_sender(sessions)
-    settings = Settings(sla_loan_business_hours=1.0)
+    token = "deadline-test-" + "t" * 32
+    settings = Settings(sla_loan_business_hours=1.0, action_token=SecretStr(token))
     app = create_web_app(sessions, settings)
     slots = {"loan_policy": "KL-1994-000123", "loan_amount": 3_000_000, "loan_confirm": True}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://milchak") as client:
         response = await client.post(
             "/actions/webhook",
+            params={"token": token},
             json={
                 "next_action": "action_submit_loan",
                 "tracker": tracker(sender, "네", "affirm", slots, {}),
