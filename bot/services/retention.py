@@ -158,7 +158,7 @@ async def _last_contact(session: AsyncSession, holder_id: int) -> tuple[str | No
             select(Contact.created_at, Contact.channel)
             .where(
                 Contact.policyholder_id == holder_id,
-                Contact.sender.in_(("employee", "policyholder")),
+                Contact.sender.in_((ContactSender.EMPLOYEE, ContactSender.POLICYHOLDER)),
             )
             .order_by(Contact.created_at.desc(), Contact.id.desc())
             .limit(1)

@@ -41,7 +41,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import SEOUL
-from bot.db.models import Contact, Employee, Policy, PolicyEvent, PolicyEventKind, Policyholder
+from bot.db.models import (
+    Contact,
+    ContactSender,
+    Employee,
+    Policy,
+    PolicyEvent,
+    PolicyEventKind,
+    Policyholder,
+)
 from bot.services.policy_history import EXIT_KINDS, add_months
 
 HISTORY_MONTHS = 24
@@ -306,7 +314,7 @@ async def load_lives(
     first_contact: dict[int, date] = {}
     contacts = await session.execute(
         select(Contact.policyholder_id, func.min(Contact.created_at))
-        .where(Contact.sender == "employee", Contact.policyholder_id.is_not(None))
+        .where(Contact.sender == ContactSender.EMPLOYEE, Contact.policyholder_id.is_not(None))
         .group_by(Contact.policyholder_id)
     )
     for holder_id, moment in contacts.tuples():

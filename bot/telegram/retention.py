@@ -70,7 +70,7 @@ async def on_retention_button(update: Update, context: ContextTypes.DEFAULT_TYPE
                 answer = LOGGED.format(
                     reference=request.reference,
                     label=LABELS[channel],
-                    command="call" if channel == "phone" else "visit",
+                    command="call" if channel == ContactChannel.PHONE else "visit",
                 )
             except WorkspaceError as error:
                 answer = str(error)
