@@ -103,6 +103,8 @@ class Gazetteer:
             lambda: defaultdict(list)
         )
         self._city_parts: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # Addresses repeat their 동: (sido key, 시군구, written 동) → place, filled on demand.
+        self._dong_cache: dict[tuple[str, str, str], Place | None] = {}
         for code, name, lat, lon in rows:
             self._add(code, name, _Centre(code, lat, lon))
         # A city with 구 but no row of its own (수원시) is the mean of its 구.
@@ -194,6 +196,12 @@ class Gazetteer:
         if match is None:
             return None
         written = match.group(1)
+        cache_key = (key, sigungu, written)
+        if cache_key not in self._dong_cache:
+            self._dong_cache[cache_key] = self._lookup_dong(key, sigungu, written)
+        return self._dong_cache[cache_key]
+
+    def _lookup_dong(self, key: str, sigungu: str, written: str) -> Place | None:
         for full in sorted(self._sigungu_full[(key, sigungu)]):
             dongs = self._dongs.get((key, full))
             if not dongs:
