@@ -38,7 +38,7 @@ FloatArray = NDArray[np.float64]
 
 DEFAULT_NEIGHBOURS = 12
 DEFAULT_REACH = 2.0
-_MAX_ROUNDS = 8
+_MAX_ROUNDS = 40
 _HUB_SITES_PER_PERSON = 8
 
 
@@ -113,24 +113,31 @@ def solve(
         kept = np.flatnonzero(current >= 0)
         graph.add_pairs(kept, current[kept])
 
+    widenings = 0
     for round_no in range(1, _MAX_ROUNDS + 1):
         site, hub_people, hub_sites = graph.solve()
-        if not len(hub_people):
-            dist = graph.distance(np.arange(n), site)
+        if len(hub_people):
+            # Widen the graph where it was too narrow: more sites for the people who found
+            # none, more people for the sites that took them, and a few direct candidates.
+            widenings += 1
+            grow = 4**widenings
+            graph.add_nearest_sites(hub_people, neighbours * grow, open_sites)
+            graph.add_nearest_people(
+                hub_sites, np.ceil(cap[hub_sites] * reach * grow).astype(np.int64)
+            )
+            graph.add_nearest_sites(hub_people, _HUB_SITES_PER_PERSON, hub_sites)
+            continue
+        better_people, better_sites = graph.price(site)
+        if not len(better_people):
             return Solution(
                 site=site,
-                distance_m=dist,
+                distance_m=graph.distance(np.arange(n), site),
                 arcs=graph.size,
                 rounds=round_no,
                 seconds=time.perf_counter() - started,
             )
-        # Widen the graph where it was too narrow: more sites for the people who found none,
-        # more people for the sites that took them, and a few direct candidates between them.
-        grow = 4**round_no
-        graph.add_nearest_sites(hub_people, neighbours * grow, open_sites)
-        graph.add_nearest_people(hub_sites, np.ceil(cap[hub_sites] * reach * grow).astype(np.int64))
-        graph.add_nearest_sites(hub_people, _HUB_SITES_PER_PERSON, hub_sites)
-    raise SolverError("the sparse graph stayed infeasible after widening it")
+        graph.add_pairs(better_people, better_sites)
+    raise SolverError("no certified optimum after widening the graph repeatedly")
 
 
 class _Graph:
@@ -199,13 +206,55 @@ class _Graph:
         delta = self.people_xy[people] - self.sites_xy[sites]
         return np.rint(np.hypot(delta[:, 0], delta[:, 1])).astype(np.int64)
 
+    def cost(self, people: IntArray, sites: IntArray) -> IntArray:
+        """Arc cost: whole metres, plus the switching penalty off the current pair."""
+        cost = self.distance(people, sites)
+        if self.current is not None and self.penalty:
+            cost += self.penalty * (sites != self.current[people])
+        return cost
+
+    def price(self, site: IntArray) -> tuple[IntArray, IntArray]:
+        """Pairs outside the graph that would lower the cost of the graph's optimum ``site``.
+
+        Linear-programming duality: site prices w ≥ 0 (zero where a site has room) such that
+        every person's own site is their cheapest in the graph at cost + price come from
+        shortest paths on the sites (Bellman-Ford; edge s → t costs moving one of s's people to
+        t). A pair anywhere is worth adding only if its cost + price undercuts the person's;
+        none means the graph's optimum is the optimum of the complete problem.
+        """
+        n, m = self.n, self.m
+        everyone = np.arange(n)
+        own = self.cost(everyone, site)
+        pairs = self._merged()
+        people, sites = np.divmod(pairs, m)
+        moving = sites != site[people]
+        price = -_shortest_from_all(
+            m,
+            site[people[moving]],
+            sites[moving],
+            self.cost(people[moving], sites[moving]) - own[people[moving]],
+        )
+        limit = own + price[site]  # nobody gains from a site at least this far
+        found_people, found_sites = [], []
+        todo, k = everyone, min(m, 16)
+        while len(todo):
+            dist, idx = self._site_tree.query(self.people_xy[todo], k=k)
+            dist, idx = np.asarray(dist).reshape(len(todo), k), np.asarray(idx).reshape(len(todo), k)
+            rows = np.repeat(todo, k)
+            cheaper = self.cost(rows, idx.reshape(-1)) + price[idx.reshape(-1)] < limit[rows]
+            found_people.append(rows[cheaper])
+            found_sites.append(idx.reshape(-1)[cheaper])
+            if k == m:
+                break
+            todo = todo[np.rint(dist[:, -1]) < limit[todo]]
+            k = min(m, k * 4)
+        return np.concatenate(found_people), np.concatenate(found_sites)
+
     def solve(self) -> tuple[IntArray, IntArray, IntArray]:
         """Site per person (-1 through the hub), the people and the sites the hub connected."""
         pairs = self._merged()
         people, sites = np.divmod(pairs, self.m)
-        cost = self.distance(people, sites)
-        if self.current is not None and self.penalty:
-            cost += self.penalty * (sites != self.current[people])
+        cost = self.cost(people, sites)
         n, m = self.n, self.m
         hub, sink = n + m, n + m + 1
         all_people = np.arange(n, dtype=np.int64)
@@ -232,3 +281,26 @@ class _Graph:
         hub_people = np.flatnonzero(flows[len(pairs) : len(pairs) + n] > 0)
         hub_sites = np.flatnonzero(flows[len(pairs) + n : len(pairs) + n + m] > 0)
         return site, hub_people, hub_sites
+
+
+def _shortest_from_all(nodes: int, tails: IntArray, heads: IntArray, weights: IntArray) -> IntArray:
+    """Bellman-Ford distances from a source joined to every node at 0 (so all are ≤ 0).
+
+    Vectorised: each pass relaxes every edge at once; parallel edges keep their cheapest.
+    """
+    dist = np.zeros(nodes, dtype=np.int64)
+    if not len(tails):
+        return dist
+    key = tails * nodes + heads
+    order = np.argsort(key, kind="stable")
+    key, weights = key[order], weights[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    weights = np.minimum.reduceat(weights, starts)
+    tails, heads = np.divmod(key[starts], nodes)
+    for _ in range(nodes + 1):
+        relaxed = dist.copy()
+        np.minimum.at(relaxed, heads, dist[tails] + weights)
+        if (relaxed == dist).all():
+            return dist
+        dist = relaxed
+    raise SolverError("negative cycle among sites: the flow was not optimal")
