@@ -141,6 +141,17 @@ class Gazetteer:
             return
         self._dongs[(key, sigungu)][tokens[-1]].append(centre)
 
+    def dong_centres(self, sido_keys: Iterable[str]) -> list[tuple[float, float]]:
+        """(lat, lon) of every 읍·면·동 centre in the given 시도 (keys such as "서울")."""
+        wanted = set(sido_keys)
+        return [
+            (c.lat, c.lon)
+            for (key, _), dongs in self._dongs.items()
+            if key in wanted
+            for centres in dongs.values()
+            for c in centres
+        ]
+
     # --- lookup --------------------------------------------------------------------------
 
     def geocode(self, address: str) -> Place | None:

@@ -43,21 +43,23 @@ def test_optimal_against_brute_force_on_small_cases() -> None:
             if all(Counter(choice)[s] <= capacity[s] for s in range(3))
         )
 
-        solution = solve(people, sites, capacity, neighbours=2, reach=1.0)
+        sparse = solve(people, sites, capacity, neighbours=2, reach=1.0, complete_up_to=0)
+        solution = solve(people, sites, capacity)  # small: the complete graph at once
 
-        assert solution.total_m == best
-        assert int(cost[np.arange(7), solution.site].sum()) == best
+        assert solution.total_m == best and sparse.total_m == best
+        assert int(cost[np.arange(7), sparse.site].sum()) == best
 
 
 def test_optimal_against_the_complete_graph_when_capacity_is_tight() -> None:
-    """Clustered homes, every place taken: the sparse graph still finds the exact optimum."""
+    """Clustered homes, every place taken: the sparse graph, widened where it was infeasible and
+    priced against the complete one, still finds the exact optimum."""
     rng = np.random.default_rng(11)
     centres = rng.uniform(0, 30_000, (6, 2))
     people = _clustered(rng, 400, centres, 1_500)
     sites = _clustered(rng, 20, centres[:4], 3_000)  # two clusters have no site of their own
     capacity = [20] * 20
 
-    solution = solve(people, sites, capacity)
+    solution = solve(people, sites, capacity, neighbours=3, reach=1.0, complete_up_to=0)
 
     assert solution.total_m == _exact(_costs(people, sites), capacity)
     assert np.bincount(solution.site, minlength=20).tolist() == capacity
