@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.admin.auth import SignInRequired
 from bot.admin.display import FILTERS
-from bot.admin.routes import auth, conversations, reports, requests, review
+from bot.admin.routes import auth, conversations, employees, reports, requests, review
 from bot.admin.routes.common import render
 from bot.config import Settings
 
@@ -107,6 +107,8 @@ def create_admin_app(sessions: async_sessionmaker[AsyncSession], settings: Setti
         Route("/requests", requests.request_board),
         Route("/requests/{request_id:int}", requests.request_view),
         Route("/reports/weekly", reports.weekly_page),
+        Route("/employees", employees.employee_list),
+        Route("/employees/{employee_id:int}", employees.employee_view),
         Route("/reports/weekly.csv", reports.weekly_csv),
         Route("/review", review.review_queue),
         Route("/review/{contact_id:int}/label", review.review_label, methods=["POST"]),
