@@ -38,7 +38,9 @@ def convert(source: Path, output: Path = OUTPUT) -> int:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n")
         writer.writerow(["code", "name", "x", "y", "lat", "lon"])
         for row, lat, lon in zip(rows, lats, lons, strict=True):
-            writer.writerow([row["ADMCD"], row["ADMNM"], row["X"], row["Y"], f"{lat:.6f}", f"{lon:.6f}"])
+            writer.writerow(
+                [row["ADMCD"], row["ADMNM"], row["X"], row["Y"], f"{lat:.6f}", f"{lon:.6f}"]
+            )
     return len(rows)
 
 

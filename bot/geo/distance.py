@@ -27,7 +27,9 @@ def to_plane(lat: float, lon: float) -> tuple[float, float]:
     )
 
 
-def to_plane_array(points: Sequence[tuple[float, float]] | NDArray[np.float64]) -> NDArray[np.float64]:
+def to_plane_array(
+    points: Sequence[tuple[float, float]] | NDArray[np.float64],
+) -> NDArray[np.float64]:
     """An (n, 2) array of plane (x, y) metres for (lat, lon) rows."""
     latlon = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     phi = np.radians(latlon[:, 0])

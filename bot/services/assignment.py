@@ -34,6 +34,7 @@ from bot.db.models import (
 )
 from bot.geo.distance import to_plane_array
 from bot.services import assignment_texts as texts
+from bot.services.assignment_blocks import solve_by_blocks
 from bot.services.assignment_solver import CapacityError, solve
 from bot.services.outbox import enqueue
 
@@ -41,6 +42,9 @@ DEFAULT_CAPACITY = 25  # the article's 25 policyholders per employee
 # Keep a policyholder with the employee they know unless another saves more than this much
 # home-to-home distance: about a 15-minute detour in town, worth more than a few hundred metres.
 DEFAULT_SWITCH_PENALTY_M = 2_000
+# Up to this many policyholders the exact optimum (seconds); beyond, the block decomposition
+# (national scale: a million in about a minute, within a fraction of a percent).
+EXACT_UP_TO = 200_000
 NOTICE_LINES = 30  # policyholders listed in one Telegram notice; the rest are counted
 _HOLDERS: Table = Policyholder.__table__  # type: ignore[assignment]
 _CHANGES: Table = AssignmentChange.__table__  # type: ignore[assignment]
@@ -70,7 +74,8 @@ def assign_points(
 
     Raises ``assignment_solver.CapacityError`` when the capacities cannot take everyone.
     """
-    solution = solve(
+    solver = solve if len(people) <= EXACT_UP_TO else solve_by_blocks
+    solution = solver(
         to_plane_array(people) if len(people) else np.zeros((0, 2)),
         to_plane_array(sites),
         np.asarray(capacity, dtype=np.int64),
@@ -138,9 +143,7 @@ class AssignmentPlan:
     @property
     def changed(self) -> list[int]:
         """Indexes of the holders whose employee changes."""
-        return [
-            i for i, h in enumerate(self.holders) if h.employee_id != self.employee_ids[i]
-        ]
+        return [i for i, h in enumerate(self.holders) if h.employee_id != self.employee_ids[i]]
 
     @property
     def total_m(self) -> int:
@@ -460,8 +463,7 @@ async def _notify(session: AsyncSession, plan: AssignmentPlan, changed: list[int
     if not affected:
         return 0
     employees = {
-        e.id: e
-        for e in await session.scalars(select(Employee).where(Employee.id.in_(affected)))
+        e.id: e for e in await session.scalars(select(Employee).where(Employee.id.in_(affected)))
     }
     names = {e.id: e.display_name for e in employees.values()}
     queued = 0

@@ -149,7 +149,9 @@ def _balance(
     tails = np.concatenate([arc_from, all_blocks, all_blocks, np.full(nb, hub)])
     heads = np.concatenate([arc_to, np.full(nb, sink), np.full(nb, hub), all_blocks])
     caps = np.concatenate([counts, places, people, places])
-    costs = np.concatenate([arc_cost, np.zeros(nb, np.int64), np.full(nb, big), np.zeros(nb, np.int64)])
+    costs = np.concatenate(
+        [arc_cost, np.zeros(nb, np.int64), np.full(nb, big), np.zeros(nb, np.int64)]
+    )
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.concatenate([people, [-n, 0]]).astype(np.int64)

@@ -53,9 +53,7 @@ class CapacityError(ValueError):
         self.total_capacity = total_capacity
         self.sites = sites
         self.minimum_capacity = math.ceil(people / sites) if sites else 0
-        super().__init__(
-            f"total capacity {total_capacity} is below the {people} people to place"
-        )
+        super().__init__(f"total capacity {total_capacity} is below the {people} people to place")
 
 
 class SolverError(RuntimeError):
@@ -255,7 +253,10 @@ class _Graph:
         todo, k = everyone, min(m, 16)
         while len(todo):
             dist, idx = self._site_tree.query(self.people_xy[todo], k=k)
-            dist, idx = np.asarray(dist).reshape(len(todo), k), np.asarray(idx).reshape(len(todo), k)
+            dist, idx = (
+                np.asarray(dist).reshape(len(todo), k),
+                np.asarray(idx).reshape(len(todo), k),
+            )
             rows = np.repeat(todo, k)
             cheaper = self.cost(rows, idx.reshape(-1)) + price[idx.reshape(-1)] < limit[rows]
             found_people.append(rows[cheaper])
@@ -278,9 +279,7 @@ class _Graph:
         tails = np.concatenate([people, all_people, np.full(m, hub), n + all_sites])
         heads = np.concatenate([n + sites, np.full(n, hub), n + all_sites, np.full(m, sink)])
         caps = np.concatenate([np.ones(len(pairs) + n, dtype=np.int64), self.cap, self.cap])
-        costs = np.concatenate(
-            [cost, np.full(n, self.hub_cost), np.zeros(2 * m, dtype=np.int64)]
-        )
+        costs = np.concatenate([cost, np.full(n, self.hub_cost), np.zeros(2 * m, dtype=np.int64)])
         flow = min_cost_flow.SimpleMinCostFlow()
         arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         supplies = np.zeros(n + m + 2, dtype=np.int64)

@@ -35,7 +35,9 @@ NO_STAFF = "집 좌표가 있는 직원이 없어 배정할 수 없습니다."
 UNKNOWN_EMPLOYEES = "알 수 없는 사번입니다: {numbers}"
 
 # Telegram (employee)
-NOTICE_HEAD = "[담당 계약자 변경] 새로 맡는 계약자 {gained}명, 다른 직원에게 넘어가는 계약자 {lost}명이에요."
+NOTICE_HEAD = (
+    "[담당 계약자 변경] 새로 맡는 계약자 {gained}명, 다른 직원에게 넘어가는 계약자 {lost}명이에요."
+)
 NOTICE_GAINED = "새로 맡는 분 (집에서 거리):"
 NOTICE_GAINED_LINE = "· {name}님 — {address} ({km:.1f} km)"
 NOTICE_LOST = "다른 직원에게 넘어가는 분:"

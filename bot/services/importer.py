@@ -225,7 +225,9 @@ def _place(row: _Row, *texts: str) -> Place | None:
     found = None
     for text in texts:
         place = geocode(text) if text else None
-        if place is not None and (found is None or LEVEL_RANK[place.level] < LEVEL_RANK[found.level]):
+        if place is not None and (
+            found is None or LEVEL_RANK[place.level] < LEVEL_RANK[found.level]
+        ):
             found = place
     if found is None or found.level == Level.SIDO:
         shown = next((t for t in texts if t), "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -31,7 +31,9 @@ from bot.db.models import (
     RequestEvent,
     RequestStatus,
 )
+from bot.geo.geocode import Place, geocode
 from bot.services import demo_contacts as texts
+from bot.services.assignment import assign_points
 from bot.services.demo_names import (
     APARTMENTS,
     AREAS,
@@ -44,8 +46,6 @@ from bot.services.demo_names import (
     Area,
     Product,
 )
-from bot.geo.geocode import Place, geocode
-from bot.services.assignment import assign_points
 from bot.services.masking import mask_account
 from bot.services.phones import normalize_phone
 

@@ -60,7 +60,7 @@ async def _organisation(session: AsyncSession) -> dict[str, int]:
         session.add(e)
         employees[no] = e
     await session.flush()
-    for i, (no, (lat, lon)) in enumerate(HOMES.items()):
+    for i, (lat, lon) in enumerate(HOMES.values()):
         for j in range(3):
             session.add(
                 Policyholder(

@@ -32,18 +32,33 @@ ADDRESSES: list[tuple[str, Level, str, tuple[float, float] | None]] = [
     ("경기 부천시 중동 푸르지오 101동 1502호", Level.DONG, "경기도 부천시 중동", None),
     ("부천시 상동 535", Level.DONG, "경기도 부천시 상동", None),
     ("남동구 구월동 1130", Level.DONG, "인천광역시 남동구 구월동(구월1동~구월4동)", None),
-    ("충북 청주시 흥덕구 복대동 3376", Level.DONG, "충청북도 청주시 흥덕구 복대동(복대1동~복대2동)", None),
+    (
+        "충북 청주시 흥덕구 복대동 3376",
+        Level.DONG,
+        "충청북도 청주시 흥덕구 복대동(복대1동~복대2동)",
+        None,
+    ),
     ("전북 전주시 완산구 효자동3가", Level.SIGUNGU, "전주시 완산구", None),
     ("제주 제주시 연동 312-1", Level.DONG, "제주특별자치도 제주시 연동", None),
     ("강원 춘천시 효자동", Level.DONG, "강원특별자치도 춘천시 효자동(효자1동~효자3동)", None),
     # A city with 구, written with or without its 구.
-    ("경기도 수원시 영통구 매탄동 111", Level.DONG, "경기도 수원시 영통구 매탄동(매탄1동~매탄4동)", None),
+    (
+        "경기도 수원시 영통구 매탄동 111",
+        Level.DONG,
+        "경기도 수원시 영통구 매탄동(매탄1동~매탄4동)",
+        None,
+    ),
     ("경기 수원시 매탄동", Level.DONG, "경기도 수원시 영통구 매탄동(매탄1동~매탄4동)", None),
     ("경기 수원시", Level.SIGUNGU, "경기도 수원시", (37.28, 127.01)),
     # 세종 has no 시군구 between the 시도 and the 동.
     ("세종시 조치원읍 침산리 123", Level.DONG, "세종특별자치시 조치원읍", None),
     # Road addresses: the 동 in the parentheses, else the 시군구.
-    ("인천광역시 남동구 인주대로 593 (구월동, 롯데백화점)", Level.DONG, "구월동(구월1동~구월4동)", None),
+    (
+        "인천광역시 남동구 인주대로 593 (구월동, 롯데백화점)",
+        Level.DONG,
+        "구월동(구월1동~구월4동)",
+        None,
+    ),
     ("세종특별자치시 한누리대로 2130 (보람동)", Level.DONG, "세종특별자치시 보람동", None),
     ("서울 강남구 테헤란로 152", Level.SIGUNGU, "서울특별시 강남구", (37.50, 127.06)),
     # 읍·면.
@@ -100,7 +115,9 @@ def test_the_shipped_centres_are_the_source_grid_converted_and_name_their_source
     for row, lat, lon in zip(rows, lats, lons, strict=True):
         assert abs(float(row["lat"]) - lat) < 2e-6 and abs(float(row["lon"]) - lon) < 2e-6, row
     city_hall = next(r for r in rows if r["name"] == "서울특별시")
-    assert abs(float(city_hall["lat"]) - 37.55) < 0.05 and abs(float(city_hall["lon"]) - 126.99) < 0.05
+    assert (
+        abs(float(city_hall["lat"]) - 37.55) < 0.05 and abs(float(city_hall["lon"]) - 126.99) < 0.05
+    )
 
 
 def _haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -38,7 +38,12 @@ def upgrade() -> None:
         sa.Column("longest_m", sa.Integer(), nullable=False),
         sa.Column("operator", sa.String(length=100), nullable=False),
         sa.Column("summary", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
