@@ -44,6 +44,7 @@ def solve_by_blocks(
     capacity: IntArray | list[int],
     *,
     block_sites: int = DEFAULT_BLOCK_SITES,
+    passes: int = 2,
     current: IntArray | None = None,
     switch_penalty_m: int = 0,
 ) -> Solution:
@@ -58,36 +59,38 @@ def solve_by_blocks(
     current = None if current is None else np.asarray(current, dtype=np.int64)
 
     open_sites = np.flatnonzero(cap > 0)
-    first = _kd_blocks(sites_xy[open_sites], block_sites, rotate=False)
     block = np.full(m, -1, dtype=np.int64)
-    block[open_sites] = first
+    block[open_sites] = _kd_blocks(sites_xy[open_sites], block_sites, angle=0.0)
     destination = _balance(people_xy, sites_xy, cap, open_sites, block)
     site = _solve_blocks(people_xy, sites_xy, cap, block, destination, current, switch_penalty_m)
 
-    # Second pass along other borders: each new block keeps exactly the people its sites had.
-    second = np.full(m, -1, dtype=np.int64)
-    second[open_sites] = _kd_blocks(sites_xy[open_sites], block_sites, rotate=True)
-    site = _solve_blocks(
-        people_xy, sites_xy, cap, second, second[site], current, switch_penalty_m, site
-    )
+    # Later passes along other borders: each new block keeps exactly the people its sites had.
+    for number in range(1, passes):
+        block = np.full(m, -1, dtype=np.int64)
+        angle = (np.pi / 4, np.pi / 8, 3 * np.pi / 8)[(number - 1) % 3]
+        block[open_sites] = _kd_blocks(sites_xy[open_sites], block_sites, angle=angle)
+        site = _solve_blocks(
+            people_xy, sites_xy, cap, block, block[site], current, switch_penalty_m, site
+        )
 
     delta = people_xy - sites_xy[site]
     return Solution(
         site=site,
         distance_m=np.rint(np.hypot(delta[:, 0], delta[:, 1])).astype(np.int64),
         arcs=0,
-        rounds=2,
+        rounds=passes,
         seconds=time.perf_counter() - started,
     )
 
 
-def _kd_blocks(xy: FloatArray, size: int, *, rotate: bool) -> IntArray:
+def _kd_blocks(xy: FloatArray, size: int, *, angle: float) -> IntArray:
     """Block number per point: median splits along the longer side until ``size`` or fewer.
 
-    ``rotate`` cuts along the diagonals instead, so the second pass's borders cross the first's.
+    The axes are turned by ``angle`` so that each pass's borders cross the previous ones.
     """
-    if rotate:
-        xy = np.column_stack([xy[:, 0] + xy[:, 1], xy[:, 0] - xy[:, 1]])
+    if angle:
+        c, s = np.cos(angle), np.sin(angle)
+        xy = np.column_stack([c * xy[:, 0] + s * xy[:, 1], c * xy[:, 1] - s * xy[:, 0]])
     out = np.zeros(len(xy), dtype=np.int64)
     stack = [np.arange(len(xy))]
     next_block = 0
