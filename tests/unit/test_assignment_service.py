@@ -163,7 +163,7 @@ async def test_stable_moves_only_the_leavers_people(
         scratch = await plan_assignment(session, capacity=5, leaving=["E2"])
         stable = await plan_assignment(session, capacity=5, stable=True, leaving=["E2"])
 
-    assert stable.mode == "stable" and stable.switch_penalty_m == 2_000
+    assert stable.mode == "stable" and stable.switch_penalty_m == 10_000
     moved = {stable.holders[i].name for i in stable.changed}
     assert moved == {"계약자10", "계약자11", "계약자12"}
     assert len(scratch.changed) >= len(stable.changed)
