@@ -30,12 +30,17 @@ from bot.services.assignment_solver import (
     IntArray,
     Solution,
     SolverError,
+    _shortest_from_all,
     solve,
 )
 
 DEFAULT_BLOCK_SITES = 256
 _CANDIDATES = 8  # nearest sites looked at for a person's way out of their block
 _BUCKET_M = 10  # crossing costs are grouped by 10 m: one arc per (from, to, bucket)
+BLOCK_NEIGHBOURS = 12
+BLOCK_REACH = 2.0
+_CELL_PEOPLE = 32  # people per cell of the coarse flow that prices the sites
+_CELL_SITES = 12  # nearest sites of a cell in the coarse flow
 
 
 def solve_by_blocks(
@@ -61,8 +66,11 @@ def solve_by_blocks(
     open_sites = np.flatnonzero(cap > 0)
     block = np.full(m, -1, dtype=np.int64)
     block[open_sites] = _kd_blocks(sites_xy[open_sites], block_sites, angle=0.0)
-    destination = _balance(people_xy, sites_xy, cap, open_sites, block)
-    site = _solve_blocks(people_xy, sites_xy, cap, block, destination, current, switch_penalty_m)
+    price = _coarse_prices(people_xy, sites_xy, cap, open_sites)
+    destination = _balance(people_xy, sites_xy, cap, open_sites, block, price)
+    site = _solve_blocks(
+        people_xy, sites_xy, cap, block, destination, current, switch_penalty_m, price=price
+    )
 
     # Later passes along other borders: each new block keeps exactly the people its sites had.
     for number in range(1, passes):
@@ -70,7 +78,7 @@ def solve_by_blocks(
         angle = (np.pi / 4, np.pi / 8, 3 * np.pi / 8)[(number - 1) % 3]
         block[open_sites] = _kd_blocks(sites_xy[open_sites], block_sites, angle=angle)
         site = _solve_blocks(
-            people_xy, sites_xy, cap, block, block[site], current, switch_penalty_m, site
+            people_xy, sites_xy, cap, block, block[site], current, switch_penalty_m, site, price
         )
 
     delta = people_xy - sites_xy[site]
@@ -115,13 +123,18 @@ def _balance(
     cap: IntArray,
     open_sites: IntArray,
     block: IntArray,
+    price: FloatArray,
 ) -> IntArray:
-    """Block each person is solved in: their nearest site's, unless the block flow moves them."""
+    """Block each person is solved in: that of their cheapest site at distance + price, unless
+    the block flow moves them."""
     n = len(people_xy)
     k = min(_CANDIDATES, len(open_sites))
     dist, idx = cKDTree(sites_xy[open_sites]).query(people_xy, k=k)
-    dist = np.asarray(dist).reshape(n, k)
-    blocks = block[open_sites[np.asarray(idx).reshape(n, k)]]
+    idx = open_sites[np.asarray(idx).reshape(n, k)]
+    dist = np.asarray(dist).reshape(n, k) + price[idx]
+    order = np.argsort(dist, axis=1, kind="stable")
+    dist = np.take_along_axis(dist, order, axis=1)
+    blocks = block[np.take_along_axis(idx, order, axis=1)]
     home = blocks[:, 0]
     outside = blocks != home[:, None]
     movable = np.flatnonzero(outside.any(axis=1))
@@ -176,6 +189,71 @@ def _balance(
     return destination
 
 
+def _coarse_prices(
+    people_xy: FloatArray, sites_xy: FloatArray, cap: IntArray, open_sites: IntArray
+) -> FloatArray:
+    """Site prices (metres) from the optimum of a coarse problem: people grouped in cells of at
+    most ``_CELL_PEOPLE`` neighbours, each cell a supply at its centre.
+
+    In a full region every site's price says how much farther its people could have gone: the
+    global shape of the flow (a crowded district pushing people outwards) that blocks alone
+    cannot see. Prices come from shortest paths over the coarse flow's residual, as in
+    ``assignment_solver``.
+    """
+    m = len(sites_xy)
+    cell = _kd_blocks(people_xy, _CELL_PEOPLE, angle=0.0)
+    nc = int(cell.max()) + 1
+    count = np.bincount(cell, minlength=nc)
+    centre = np.zeros((nc, 2))
+    np.add.at(centre, cell, people_xy)
+    centre /= count[:, None]
+    k = min(_CELL_SITES, len(open_sites))
+    _, idx = cKDTree(sites_xy[open_sites]).query(centre, k=k)
+    cells = np.repeat(np.arange(nc), k)
+    sites = open_sites[np.asarray(idx).reshape(-1)]
+    _, near = cKDTree(centre).query(sites_xy[open_sites], k=min(3, nc))
+    cells = np.concatenate([cells, np.asarray(near).reshape(-1)])
+    sites = np.concatenate([sites, np.repeat(open_sites, min(3, nc))])
+    key = np.unique(cells * m + sites)
+    cells, sites = np.divmod(key, m)
+    gap = centre[cells] - sites_xy[sites]
+    cost = np.rint(np.hypot(gap[:, 0], gap[:, 1])).astype(np.int64)
+
+    hub, sink = nc + m, nc + m + 1
+    big = int(10 * np.hypot(*np.ptp(np.vstack([people_xy, sites_xy]), axis=0))) + 1
+    all_cells, all_sites = np.arange(nc, dtype=np.int64), np.arange(m, dtype=np.int64)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([cells, all_cells, np.full(m, hub), nc + all_sites]),
+        np.concatenate([nc + sites, np.full(nc, hub), nc + all_sites, np.full(m, sink)]),
+        np.concatenate([count[cells], count, cap, cap]),
+        np.concatenate([cost, np.full(nc, big), np.zeros(2 * m, dtype=np.int64)]),
+    )
+    supplies = np.zeros(nc + m + 2, dtype=np.int64)
+    supplies[:nc], supplies[sink] = count, -len(people_xy)
+    flow.set_nodes_supplies(np.arange(nc + m + 2), supplies)
+    if flow.solve() != flow.OPTIMAL:
+        return np.zeros(m)
+    used = flow.flows(arcs)[: len(key)] > 0
+    # Edge s → t for every cell using s and able to use t: moving one of its people costs this.
+    using = np.flatnonzero(used)
+    order = np.argsort(cells, kind="stable")
+    bounds = np.searchsorted(cells[order], np.arange(nc + 1))
+    tails, heads, weights = [], [], []
+    for arc in using:
+        c = cells[arc]
+        others = order[bounds[c] : bounds[c + 1]]
+        tails.append(np.full(len(others), sites[arc]))
+        heads.append(sites[others])
+        weights.append(cost[others] - cost[arc])
+    try:
+        return -_shortest_from_all(
+            m, np.concatenate(tails), np.concatenate(heads), np.concatenate(weights)
+        ).astype(np.float64)
+    except SolverError:  # the hub made the coarse flow's residual inconsistent: no prices
+        return np.zeros(m)
+
+
 def _through_hub(
     people_xy: FloatArray,
     sites_xy: FloatArray,
@@ -223,6 +301,7 @@ def _solve_blocks(
     current: IntArray | None,
     switch_penalty_m: int,
     start: IntArray | None = None,
+    price: FloatArray | None = None,
 ) -> IntArray:
     """Solve each block exactly with the people sent to it; site index per person."""
     site = np.full(len(people_xy), -1, dtype=np.int64) if start is None else start.copy()
@@ -247,6 +326,9 @@ def _solve_blocks(
             current=local_current,
             switch_penalty_m=switch_penalty_m,
             certify=False,
+            neighbours=BLOCK_NEIGHBOURS,
+            reach=BLOCK_REACH,
+            guide=None if price is None else price[sites],
         )
         site[members] = sites[solution.site]
     return site

@@ -86,6 +86,7 @@ def solve(
     reach: float = DEFAULT_REACH,
     certify: bool = True,
     complete_up_to: int = COMPLETE_GRAPH_PAIRS,
+    guide: FloatArray | None = None,
 ) -> Solution:
     """Assign every person (plane metres, shape (n, 2)) to a site with room, least total distance.
 
@@ -111,7 +112,7 @@ def solve(
         if current.shape != (n,) or (current >= m).any():
             raise ValueError("current needs one site index (or -1) per person")
 
-    graph = _Graph(people_xy, sites_xy, cap, current, switch_penalty_m)
+    graph = _Graph(people_xy, sites_xy, cap, current, switch_penalty_m, guide)
     open_sites = np.flatnonzero(cap > 0)
     if certify and n * len(open_sites) <= complete_up_to:
         neighbours = len(open_sites)
@@ -163,7 +164,9 @@ class _Graph:
         cap: IntArray,
         current: IntArray | None,
         penalty: int,
+        guide: FloatArray | None = None,
     ) -> None:
+        self.guide = guide
         self.people_xy = people_xy
         self.sites_xy = sites_xy
         self.cap = cap
@@ -192,9 +195,15 @@ class _Graph:
         if k == 0 or not len(people):
             return
         tree = self._site_tree if len(among) == self.m else cKDTree(self.sites_xy[among])
-        _, idx = tree.query(self.people_xy[people], k=k)
-        idx = np.asarray(idx).reshape(len(people), k)
+        wide = k if self.guide is None else min(len(among), 3 * k)
+        dist, idx = tree.query(self.people_xy[people], k=wide)
+        idx = np.asarray(idx).reshape(len(people), wide)
         sites = idx if len(among) == self.m else among[idx]
+        if self.guide is not None and wide > k:
+            # Site prices known in advance (assignment_blocks): the k cheapest at distance +
+            # price, not the k nearest, are the ones an optimum is likely to use.
+            adjusted = np.asarray(dist).reshape(len(people), wide) + self.guide[sites]
+            sites = np.take_along_axis(sites, np.argsort(adjusted, axis=1)[:, :k], axis=1)
         self.add_pairs(np.repeat(people, k), sites.reshape(-1))
 
     def add_nearest_people(self, sites: IntArray, counts: IntArray) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
+from bot.services.assignment_blocks import solve_by_blocks
 from bot.services.assignment_solver import CapacityError, solve
 
 
@@ -131,3 +132,20 @@ def test_stable_keeps_pairs_unless_a_move_saves_more_than_the_penalty() -> None:
     # Without a penalty the stable mode is the plain optimum.
     free = solve(people, sites, capacity, current=start, switch_penalty_m=0)
     assert free.total_m == _exact(cost, capacity)
+
+
+def test_blocks_place_everyone_within_capacity_near_the_optimum() -> None:
+    """The national-scale path on a small, lumpy map cut into blocks of 32 sites: feasible, and
+    within a few percent (its loss at national density is measured in bench/assign.py)."""
+    rng = np.random.default_rng(21)
+    centres = rng.uniform(0, 20_000, (30, 2))
+    people = _clustered(rng, 2_000, centres, 800)
+    sites = _clustered(rng, 80, centres, 800)
+    capacity = [25] * 80  # every place taken
+
+    blocks = solve_by_blocks(people, sites, capacity, block_sites=32)
+
+    assert (blocks.site >= 0).all()
+    assert np.bincount(blocks.site, minlength=80).tolist() == capacity
+    exact = solve(people, sites, capacity).total_m
+    assert exact <= blocks.total_m < exact * 1.08
