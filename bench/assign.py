@@ -26,7 +26,7 @@ from scipy.spatial import cKDTree
 from bench.synthetic_homes import CapitalArea
 from bot.geo.distance import to_plane_array
 from bot.services.assignment import DEFAULT_SWITCH_PENALTY_M
-from bot.services.assignment_blocks import solve_by_blocks
+from bot.services.assignment_blocks import DEFAULT_BLOCK_SITES, solve_by_blocks
 from bot.services.assignment_solver import solve
 
 T = TypeVar("T")
@@ -248,7 +248,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--compare", action="store_true")
-    parser.add_argument("--block-sites", type=int, default=256)
+    parser.add_argument("--block-sites", type=int, default=DEFAULT_BLOCK_SITES)
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     people, sites, start = optimum_250(args.seed)

@@ -1,19 +1,23 @@
 """The assignment at national scale (a million people, tens of thousands of sites), by blocks.
 
 One min-cost flow over a million people is too slow (OR-Tools' cost scaling grows faster than
-linearly: ~2 minutes of CPU for 1,000,000 × 40,000), while blocks of a few thousand people solve
-in a fraction of a second each. So:
+linearly: about two minutes of CPU for 1,000,000 × 40,000), while blocks of a few thousand people
+solve in a fraction of a second each. Cutting a full map into blocks loses where a crowded
+district must push people outwards across many blocks, so the blocks are steered by prices:
 
-1. Sites are cut into blocks of about ``block_sites`` by recursive median splits (a k-d tree).
-2. Each person belongs to the block of their nearest site. Blocks with more people than places
-   pass people on: a small flow over the blocks (OR-Tools again) decides how many cross each
-   border, each person offered once, to the block of their nearest site outside their own, at
-   the extra distance it costs. A hub at a prohibitive cost keeps that flow feasible.
-3. Each block is solved exactly (``assignment_solver.solve``) with the people it ends up with.
-4. The blocks' borders are where this loses: a second pass over blocks cut along other lines
-   re-solves each with the people the first pass gave its sites, which can only improve.
+1. A coarse flow: people grouped in cells of at most 32 neighbours, each cell a supply at its
+   centre. Shortest paths over its residual give every site a price (metres): how much farther
+   its people could have gone, the large-scale shape of the optimum.
+2. Sites are cut into blocks of about ``block_sites`` by recursive median splits (a k-d tree).
+   Each person starts in the block of their cheapest site at distance + price; blocks with more
+   people than places pass people on through a small flow over the blocks (each person offered
+   once, to their cheapest block outside, at the extra cost), with a hub keeping it feasible.
+3. Each block is solved by ``assignment_solver.solve`` on a sparse graph whose arcs are each
+   person's cheapest sites at distance + price (the costs themselves stay plain distances).
+4. Later passes cut the sites along turned axes and re-solve each block with the people its
+   sites already have, which can only improve the borders.
 
-``bench/assign.py`` measures the loss against the exact optimum on a 25,000 × 1,000 sample.
+``bench/assign.py`` measures the loss against the exact optimum on a 25,000 × 1,000 window.
 """
 
 from __future__ import annotations
@@ -34,10 +38,10 @@ from bot.services.assignment_solver import (
     solve,
 )
 
-DEFAULT_BLOCK_SITES = 256
+DEFAULT_BLOCK_SITES = 512
 _CANDIDATES = 8  # nearest sites looked at for a person's way out of their block
 _BUCKET_M = 10  # crossing costs are grouped by 10 m: one arc per (from, to, bucket)
-BLOCK_NEIGHBOURS = 12
+BLOCK_NEIGHBOURS = 8
 BLOCK_REACH = 2.0
 _CELL_PEOPLE = 32  # people per cell of the coarse flow that prices the sites
 _CELL_SITES = 12  # nearest sites of a cell in the coarse flow
