@@ -42,6 +42,7 @@ DEFAULT_BLOCK_SITES = 512
 _CANDIDATES = 8  # nearest sites looked at for a person's way out of their block
 _BUCKET_M = 10  # crossing costs are grouped by 10 m: one arc per (from, to, bucket)
 BLOCK_NEIGHBOURS = 8
+LATER_NEIGHBOURS = 16  # later passes start feasible (no widening), so they look a little wider
 BLOCK_REACH = 2.0
 _CELL_PEOPLE = 32  # people per cell of the coarse flow that prices the sites
 _CELL_SITES = 12  # nearest sites of a cell in the coarse flow
@@ -66,6 +67,8 @@ def solve_by_blocks(
     if int(cap.sum()) < n:
         raise CapacityError(people=n, total_capacity=int(cap.sum()), sites=m)
     current = None if current is None else np.asarray(current, dtype=np.int64)
+    if n == 0:
+        return solve(people_xy, sites_xy, cap)
 
     open_sites = np.flatnonzero(cap > 0)
     block = np.full(m, -1, dtype=np.int64)
@@ -318,11 +321,14 @@ def _solve_blocks(
         if not len(members):
             continue
         sites = site_order[site_bounds[b] : site_bounds[b + 1]]
+        lookup = np.full(len(sites_xy), -1, dtype=np.int64)
+        lookup[sites] = np.arange(len(sites))
         local_current = None
         if current is not None:
-            lookup = np.full(len(sites_xy), -1, dtype=np.int64)
-            lookup[sites] = np.arange(len(sites))
             local_current = np.where(current[members] >= 0, lookup[current[members]], -1)
+        # After the first pass everyone already has a site in their block: keep that pair in
+        # the graph, so it is feasible without a widening round.
+        local_start = None if start is None else lookup[start[members]]
         solution = solve(
             people_xy[members],
             sites_xy[sites],
@@ -330,9 +336,10 @@ def _solve_blocks(
             current=local_current,
             switch_penalty_m=switch_penalty_m,
             certify=False,
-            neighbours=BLOCK_NEIGHBOURS,
+            neighbours=BLOCK_NEIGHBOURS if start is None else LATER_NEIGHBOURS,
             reach=BLOCK_REACH,
             guide=None if price is None else price[sites],
+            include=local_start,
         )
         site[members] = sites[solution.site]
     return site

@@ -87,9 +87,12 @@ def solve(
     certify: bool = True,
     complete_up_to: int = COMPLETE_GRAPH_PAIRS,
     guide: FloatArray | None = None,
+    include: IntArray | None = None,
 ) -> Solution:
     """Assign every person (plane metres, shape (n, 2)) to a site with room, least total distance.
 
+    ``include`` (a site per person, -1 for none) puts those pairs in the graph, without the
+    penalty ``current`` brings: a feasible start makes the sparse graph feasible at once.
     With ``certify`` (the default) the result is the optimum of the complete problem, proved by
     the site prices; without, the optimum of the sparse graph (``assignment_blocks`` uses that
     for its many small blocks). Raises ``CapacityError`` when the capacities add up to fewer
@@ -120,9 +123,10 @@ def solve(
     graph.add_nearest_sites(np.arange(n), neighbours, open_sites)
     if not complete:
         graph.add_nearest_people(open_sites, np.ceil(cap[open_sites] * reach).astype(np.int64))
-    if current is not None:
-        kept = np.flatnonzero(current >= 0)
-        graph.add_pairs(kept, current[kept])
+    for given in (current, include):  # a feasible assignment in the graph: no hub round
+        if given is not None:
+            kept = np.flatnonzero(given >= 0)
+            graph.add_pairs(kept, given[kept])
 
     widenings = 0
     for round_no in range(1, _MAX_ROUNDS + 1):
