@@ -178,7 +178,7 @@ def large(seed: int, block_sites: int) -> None:
     print(
         f"blocks of {block_sites} sites: {wall:.1f} s wall, {cpu:.1f} s CPU; mean "
         f"{solution.total_m / 1e6:,.0f} m; max load {loads.max()}; peak memory {peak_mb():,.0f} MB "
-        f"(the homes alone: {before:,.0f} MB)"
+        f"(before this case: {before:,.0f} MB)"
     )
 
     # A window of the same map at the same density: the 1,000 employees nearest a point and

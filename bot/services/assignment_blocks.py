@@ -46,6 +46,8 @@ LATER_NEIGHBOURS = 16  # later passes start feasible (no widening), so they look
 BLOCK_REACH = 2.0
 _CELL_PEOPLE = 32  # people per cell of the coarse flow that prices the sites
 _CELL_SITES = 12  # nearest sites of a cell in the coarse flow
+_SITE_CELLS = 3  # nearest cells of a site in the coarse flow
+_COARSE_SOLVES = 4  # widening rounds of the coarse flow before the hub's residue is paired
 
 
 def solve_by_blocks(
@@ -73,11 +75,16 @@ def solve_by_blocks(
     open_sites = np.flatnonzero(cap > 0)
     block = np.full(m, -1, dtype=np.int64)
     block[open_sites] = _kd_blocks(sites_xy[open_sites], block_sites, angle=0.0)
-    price = _coarse_prices(people_xy, sites_xy, cap, open_sites)
-    destination = _balance(people_xy, sites_xy, cap, open_sites, block, price)
-    site = _solve_blocks(
-        people_xy, sites_xy, cap, block, destination, current, switch_penalty_m, price=price
-    )
+    price, start = _coarse_prices(people_xy, sites_xy, cap, open_sites)
+    if start is not None:  # the coarse flow's assignment is feasible: blocks start from it
+        site = _solve_blocks(
+            people_xy, sites_xy, cap, block, block[start], current, switch_penalty_m, start, price
+        )
+    else:
+        destination = _balance(people_xy, sites_xy, cap, open_sites, block, price)
+        site = _solve_blocks(
+            people_xy, sites_xy, cap, block, destination, current, switch_penalty_m, price=price
+        )
 
     # Later passes along other borders: each new block keeps exactly the people its sites had.
     for number in range(1, passes):
@@ -198,7 +205,7 @@ def _balance(
 
 def _coarse_prices(
     people_xy: FloatArray, sites_xy: FloatArray, cap: IntArray, open_sites: IntArray
-) -> FloatArray:
+) -> tuple[FloatArray, IntArray | None]:
     """Site prices (metres) from the optimum of a coarse problem: people grouped in cells of at
     most ``_CELL_PEOPLE`` neighbours, each cell a supply at its centre.
 
@@ -214,34 +221,53 @@ def _coarse_prices(
     centre = np.zeros((nc, 2))
     np.add.at(centre, cell, people_xy)
     centre /= count[:, None]
-    k = min(_CELL_SITES, len(open_sites))
-    _, idx = cKDTree(sites_xy[open_sites]).query(centre, k=k)
-    cells = np.repeat(np.arange(nc), k)
-    sites = open_sites[np.asarray(idx).reshape(-1)]
-    _, near = cKDTree(centre).query(sites_xy[open_sites], k=min(3, nc))
-    cells = np.concatenate([cells, np.asarray(near).reshape(-1)])
-    sites = np.concatenate([sites, np.repeat(open_sites, min(3, nc))])
-    key = np.unique(cells * m + sites)
-    cells, sites = np.divmod(key, m)
-    gap = centre[cells] - sites_xy[sites]
-    cost = np.rint(np.hypot(gap[:, 0], gap[:, 1])).astype(np.int64)
+    site_tree, cell_tree = cKDTree(sites_xy[open_sites]), cKDTree(centre)
 
+    def near_sites(of: IntArray, k: int) -> tuple[IntArray, IntArray]:
+        k = min(k, len(open_sites))
+        _, idx = site_tree.query(centre[of], k=k)
+        return np.repeat(of, k), open_sites[np.asarray(idx).reshape(-1)]
+
+    def near_cells(of: IntArray, k: int) -> tuple[IntArray, IntArray]:
+        k = min(k, nc)
+        _, idx = cell_tree.query(sites_xy[of], k=k)
+        return np.asarray(idx).reshape(-1), np.repeat(of, k)
+
+    found = [near_sites(np.arange(nc), _CELL_SITES), near_cells(open_sites, _SITE_CELLS)]
+    key = np.zeros(0, dtype=np.int64)
     hub, sink = nc + m, nc + m + 1
     big = int(10 * np.hypot(*np.ptp(np.vstack([people_xy, sites_xy]), axis=0))) + 1
     all_cells, all_sites = np.arange(nc, dtype=np.int64), np.arange(m, dtype=np.int64)
-    flow = min_cost_flow.SimpleMinCostFlow()
-    arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([cells, all_cells, np.full(m, hub), nc + all_sites]),
-        np.concatenate([nc + sites, np.full(nc, hub), nc + all_sites, np.full(m, sink)]),
-        np.concatenate([count[cells], count, cap, cap]),
-        np.concatenate([cost, np.full(nc, big), np.zeros(2 * m, dtype=np.int64)]),
-    )
-    supplies = np.zeros(nc + m + 2, dtype=np.int64)
-    supplies[:nc], supplies[sink] = count, -len(people_xy)
-    flow.set_nodes_supplies(np.arange(nc + m + 2), supplies)
-    if flow.solve() != flow.OPTIMAL:
-        return np.zeros(m)
-    used = flow.flows(arcs)[: len(key)] > 0
+    for widening in range(_COARSE_SOLVES):
+        key = np.unique(np.concatenate([key, *(c * m + t for c, t in found)]))
+        cells, sites = np.divmod(key, m)
+        gap = centre[cells] - sites_xy[sites]
+        cost = np.rint(np.hypot(gap[:, 0], gap[:, 1])).astype(np.int64)
+        flow = min_cost_flow.SimpleMinCostFlow()
+        arcs = flow.add_arcs_with_capacity_and_unit_cost(
+            np.concatenate([cells, all_cells, np.full(m, hub), nc + all_sites]),
+            np.concatenate([nc + sites, np.full(nc, hub), nc + all_sites, np.full(m, sink)]),
+            np.concatenate([count[cells], count, cap, cap]),
+            np.concatenate([cost, np.full(nc, big), np.zeros(2 * m, dtype=np.int64)]),
+        )
+        supplies = np.zeros(nc + m + 2, dtype=np.int64)
+        supplies[:nc], supplies[sink] = count, -len(people_xy)
+        flow.set_nodes_supplies(np.arange(nc + m + 2), supplies)
+        if flow.solve() != flow.OPTIMAL:
+            return np.zeros(m), None
+        flows = flow.flows(arcs)
+        hub_cells = np.flatnonzero(flows[len(key) : len(key) + nc])
+        if not len(hub_cells):
+            break
+        # A crowded district saw too few sites: widen it, as assignment_solver does.
+        hub_sites = np.flatnonzero(flows[len(key) + nc : len(key) + nc + m])
+        grow = 4 ** (widening + 1)
+        found = [
+            near_sites(hub_cells, _CELL_SITES * grow),
+            near_cells(hub_sites, _SITE_CELLS * grow),
+        ]
+    start = _start_from_cells(people_xy, sites_xy, cell, cells, sites, flows, nc)
+    used = flows[: len(key)] > 0
     # Edge s → t for every cell using s and able to use t: moving one of its people costs this.
     using = np.flatnonzero(used)
     order = np.argsort(cells, kind="stable")
@@ -254,11 +280,54 @@ def _coarse_prices(
         heads.append(sites[others])
         weights.append(cost[others] - cost[arc])
     try:
-        return -_shortest_from_all(
+        price = -_shortest_from_all(
             m, np.concatenate(tails), np.concatenate(heads), np.concatenate(weights)
         ).astype(np.float64)
     except SolverError:  # the hub made the coarse flow's residual inconsistent: no prices
-        return np.zeros(m)
+        price = np.zeros(m)
+    return price, start
+
+
+def _start_from_cells(
+    people_xy: FloatArray,
+    sites_xy: FloatArray,
+    cell: IntArray,
+    cells: IntArray,
+    sites: IntArray,
+    flows: IntArray,
+    nc: int,
+) -> IntArray:
+    """A first feasible assignment from the coarse flow: each cell's people share out the
+    places its flow took, nearest first. Every site ends within its capacity."""
+    m = len(sites_xy)
+    pairs = len(cells)
+    start = np.full(len(people_xy), -1, dtype=np.int64)
+    members = np.argsort(cell, kind="stable")
+    bounds = np.searchsorted(cell[members], np.arange(nc + 1))
+    taken = np.flatnonzero(flows[:pairs])
+    per_cell = np.bincount(cells[taken], minlength=nc)
+    single = taken[per_cell[cells[taken]] == 1]
+    whole = per_cell[cells[single]] == 1
+    for arc in single[whole]:  # most cells go to one site whole: no choice to make
+        c = cells[arc]
+        start[members[bounds[c] : bounds[c] + flows[arc]]] = sites[arc]
+    # Pairs are sorted by cell, so each cell's arcs are one run of ``taken``.
+    runs = np.searchsorted(cells[taken], np.arange(nc + 1))
+    for c in np.flatnonzero(per_cell > 1):
+        people = members[bounds[c] : bounds[c + 1]]
+        for arc in taken[runs[c] : runs[c + 1]]:
+            free = people[start[people] < 0]
+            gap = people_xy[free] - sites_xy[sites[arc]]
+            nearest = np.argsort(np.hypot(gap[:, 0], gap[:, 1]), kind="stable")[: flows[arc]]
+            start[free[nearest]] = sites[arc]
+    # Whoever still went through the hub takes the places it handed out, paired exactly.
+    hub_places = flows[pairs + nc : pairs + nc + m]
+    left = np.flatnonzero(start < 0)
+    if len(left):
+        places = np.flatnonzero(hub_places)
+        paired = solve(people_xy[left], sites_xy[places], hub_places[places], certify=False)
+        start[left] = places[paired.site]
+    return start
 
 
 def _through_hub(
