@@ -6,16 +6,20 @@ solve in a fraction of a second each. Cutting a full map into blocks loses where
 district must push people outwards across many blocks, so the blocks are steered by prices:
 
 1. A coarse flow: people grouped in cells of at most 32 neighbours, each cell a supply at its
-   centre. Shortest paths over its residual give every site a price (metres): how much farther
-   its people could have gone, the large-scale shape of the optimum.
-2. Sites are cut into blocks of about ``block_sites`` by recursive median splits (a k-d tree).
-   Each person starts in the block of their cheapest site at distance + price; blocks with more
-   people than places pass people on through a small flow over the blocks (each person offered
-   once, to their cheapest block outside, at the extra cost), with a hub keeping it feasible.
-3. Each block is solved by ``assignment_solver.solve`` on a sparse graph whose arcs are each
-   person's cheapest sites at distance + price (the costs themselves stay plain distances).
+   centre, arcs to its 12 nearest sites (widened where a crowded district saw too few). Its
+   optimum gives a first, feasible assignment (each cell shares its places out among its
+   people, nearest first) and, by shortest paths over its residual, a price per site: how much
+   farther its people could have gone, the large-scale shape of the optimum.
+2. Sites are cut into blocks of about ``block_sites`` by recursive median splits (a k-d tree);
+   everyone is solved in the block of the site the coarse flow gave them.
+3. Each block is solved by ``assignment_solver.solve`` on a sparse graph: each person's current
+   pair (so it is feasible at once) and their cheapest sites at distance + price (the costs
+   themselves stay plain distances).
 4. Later passes cut the sites along turned axes and re-solve each block with the people its
    sites already have, which can only improve the borders.
+
+Should the coarse flow fail, people start in the block of their cheapest site and a small flow
+over the blocks moves the surplus across borders (``_balance``).
 
 ``bench/assign.py`` measures the loss against the exact optimum on a 25,000 × 1,000 window.
 """
@@ -41,8 +45,8 @@ from bot.services.assignment_solver import (
 DEFAULT_BLOCK_SITES = 512
 _CANDIDATES = 8  # nearest sites looked at for a person's way out of their block
 _BUCKET_M = 10  # crossing costs are grouped by 10 m: one arc per (from, to, bucket)
-BLOCK_NEIGHBOURS = 8
-LATER_NEIGHBOURS = 16  # later passes start feasible (no widening), so they look a little wider
+BLOCK_NEIGHBOURS = 8  # without a feasible start (``_balance``): widening rounds add more
+LATER_NEIGHBOURS = 16  # with one, the graph is feasible at once and looks a little wider
 BLOCK_REACH = 2.0
 _CELL_PEOPLE = 32  # people per cell of the coarse flow that prices the sites
 _CELL_SITES = 12  # nearest sites of a cell in the coarse flow
