@@ -63,6 +63,9 @@ async def _columns_0005(engine: AsyncEngine) -> dict[str, bool]:
             found["search triggers"] = triggers == 3
         return found
 
+    async with engine.connect() as connection:
+        return await connection.run_sync(look)
+
 
 async def _assignment_schema(engine: AsyncEngine) -> tuple[bool, bool, bool]:
     def look(connection: Connection) -> tuple[bool, bool, bool]:
