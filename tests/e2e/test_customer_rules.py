@@ -20,6 +20,7 @@ from bot.actions.server import sender_id_for
 from bot.db import session_scope
 from bot.db.models import Contact, Employee, Policy, Policyholder, Request, Verification
 from bot.services.labels import won
+from tests.auxil.stack import RASA_TOKEN
 from tests.e2e.conftest import (
     KIM_CHAT_ID,
     Customer,
@@ -267,8 +268,12 @@ async def test_rasa_hands_each_message_its_ledger_row(
             .order_by(Contact.id.desc())
             .limit(1)
         )
-    async with httpx.AsyncClient(base_url=world.rasa.url) as client:
+    async with httpx.AsyncClient(
+        base_url=world.rasa.url,
+        params={"token": RASA_TOKEN},  # Rasa's API wants its token
+    ) as client:
         response = await client.get(f"/conversations/{sender_id_for(customer.holder.id)}/tracker")
+    assert response.status_code == 200, response.text
     events = response.json()["events"]
     last_user = next(e for e in reversed(events) if e["event"] == "user")
     assert Tracker.from_dict({"events": [last_user]}).turn == said
