@@ -11,12 +11,17 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup system-deps run test lint validate train eval nlu-gate db bench clean
+.PHONY: setup system-deps secrets run test lint validate train eval nlu-gate db bench clean
 
-setup: system-deps $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) db
+setup: system-deps secrets $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) db
 
 system-deps:
 	@bash scripts/system-deps.sh
+
+# Random tokens shared by the app and Rasa, and the console's session key, written into .env
+# when it does not set them yet (never overwritten).
+secrets:
+	@$(PYTHON) scripts/ensure_secrets.py .env
 
 $(VENV)/.installed: pyproject.toml
 	@echo "==> app virtualenv ($(VENV))"

@@ -69,9 +69,9 @@ async def _verify(telegram: FakeTelegram, user: int, holder: Policyholder) -> No
     telegram.push_text(user, "/start")
     await telegram.wait_for_count(user, 1, timeout=60)
     telegram.push_contact(user, format_phone(holder.phone), user)
-    await telegram.wait_for_count(user, 3, timeout=60)
+    await telegram.wait_for_count(user, 2, timeout=60)  # the birth-date question
     telegram.push_text(user, holder.birth_date.strftime("%y%m%d"))
-    await telegram.wait_for_count(user, 4, timeout=60)
+    await telegram.wait_for_count(user, 3, timeout=60)
     assert "본인 확인이 끝났어요" in telegram.sent(user)[-1].text, telegram.sent(user)[-1].text
 
 

@@ -14,6 +14,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # What Telegram accepts as a webhook's secret_token.
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# The action and Rasa tokens travel in a query string and through endpoints.yml's ${…}.
+SHARED_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -40,6 +42,13 @@ class Settings(BaseSettings):
     rasa_tracker_url: str = "sqlite:///./milchak-trackers.db"
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    # Rasa sends this with every custom-action call (endpoints.yml); /actions/webhook refuses
+    # calls without it. `make setup` writes a random one into .env; `milchak run` on loopback
+    # makes one up for the run when it is unset.
+    action_token: SecretStr | None = None
+    # Rasa's HTTP API and REST channel answer only requests carrying this (the app's client
+    # sends it); `milchak run` makes one up for the Rasa it starts when it is unset.
+    rasa_token: SecretStr | None = None
     secret_key: SecretStr = SecretStr("change-me-in-production")
     company_phone: str = "1588-0000"
     timezone: str = "Asia/Seoul"
@@ -50,6 +59,8 @@ class Settings(BaseSettings):
     sla_loan_business_hours: float = 4.0
     sla_complaint_hours: float = 24.0
     sla_default_hours: float = 48.0
+    # A retention task (unpaid premium) must see a call or visit within this many office hours.
+    sla_retention_business_hours: float = 16.0
     business_hours_start: int = 9
     business_hours_end: int = 18
     # Days the loan desk is closed besides weekends and the public holidays in
@@ -61,8 +72,34 @@ class Settings(BaseSettings):
     weekly_digest_weekday: int = 0
     weekly_digest_hour: int = 8
     weekly_digest_interval: float = 300.0
+    # The daily retention job: from this hour (Seoul) it gives each unpaid premium still in its
+    # grace period to the policyholder's employee; it looks again every retention_interval s.
+    retention_enabled: bool = True
+    retention_hour: int = 9
+    retention_interval: float = 600.0
+    # Also remind the policyholder in the bot (amount, how to pay, the last day). Off by default:
+    # the insurer decides whether a chatbot may send payment reminders.
+    retention_reminder: bool = False
     # Send the admin session cookie over HTTPS only (set true behind TLS in production).
     admin_cookie_secure: bool = False
+    # Operations (bot/supervisor.py, bot/health.py, bot/metrics.py). /metrics has its own
+    # listener, loopback by default; elsewhere it needs the bearer token.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9108  # 0 = no /metrics listener
+    metrics_token: SecretStr | None = None
+    # Telegram chat ids of the admins told when Rasa is down or the outbox is stuck.
+    alert_chat_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    alert_rasa_down_seconds: float = 180.0
+    # Readiness fails (and the admins are told) when an outbox message waits longer than this.
+    outbox_max_age_seconds: float = 300.0
+    health_interval: float = 15.0
+    rasa_probe_interval: float = 2.0
+    rasa_probe_failures: int = 3  # probes in a row before a running Rasa counts as hung
+    rasa_restart_limit: int = 5  # restarts at most this many times within the window
+    rasa_restart_window_seconds: float = 600.0
+    # A restarted Rasa still loading its model after this long is restarted again; a model
+    # load takes ~30 s on a free core, minutes on a busy machine.
+    rasa_start_timeout_seconds: float = 600.0
 
     @field_validator("extra_holidays", mode="before")
     @classmethod
@@ -70,6 +107,21 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("alert_chat_ids", mode="before")
+    @classmethod
+    def _split_chat_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("telegram_token", "metrics_token")
+    @classmethod
+    def _empty_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        # .env.example's empty MILCHAK_TELEGRAM_TOKEN= means "no token": the terminal chat.
+        return None if value is None or not value.get_secret_value().strip() else value
 
     @field_validator("telegram_webhook_url")
     @classmethod
@@ -101,6 +153,18 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("action_token", "rasa_token")
+    @classmethod
+    def _shared_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not SHARED_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "MILCHAK_ACTION_TOKEN과 MILCHAK_RASA_TOKEN은 영문자, 숫자, _ , - 로 된 16~256자여야 "
+                "합니다 (16-256 characters of A-Z a-z 0-9 _ -; e.g. `openssl rand -hex 32`)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Self:
         if self.telegram_webhook_url is not None and self.telegram_webhook_secret is None:
@@ -109,6 +173,11 @@ class Settings(BaseSettings):
                 "설정해야 합니다 (a webhook URL requires a webhook secret)"
             )
         return self
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (a listener there is not reachable from outside)."""
+    return host in _LOOPBACK_HOSTS or host.startswith("127.")
 
 
 @lru_cache

@@ -6,22 +6,25 @@ before Rasa is asked anything, so a crash or a dead Rasa never loses the custome
 
 import logging
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import clock, texts
+from bot import clock, metrics, texts
 from bot.actions.server import sender_id_for
 from bot.db import session_scope
 from bot.db.models import OPEN_STATUSES, Contact, Employee, Policyholder, Request, RequestKind
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.services.ledger import record_contact, record_inbound_once
+from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
 from bot.services.relay import consume_policyholder_text
 from bot.services.requests import open_request
 from bot.services.sla import as_utc
+from bot.services.turns import TurnTaken, claim_turn
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +109,29 @@ async def _reply(
         )
 
 
+@metrics.timed(metrics.TURN_SECONDS)
 async def handle_message(
-    sessions: async_sessionmaker[AsyncSession], rasa: RasaClient, inbound: Inbound
+    sessions: async_sessionmaker[AsyncSession],
+    rasa: RasaClient,
+    inbound: Inbound,
+    *,
+    on_stored: Callable[[bool], None] | None = None,
 ) -> list[Outgoing] | None:
-    """Process one message from a verified policyholder; None when it was a repeated update."""
+    """Process one message from a verified policyholder; None when it was a repeated update.
+
+    ``on_stored`` is called once the message is committed to the ledger — the earliest moment
+    for any Bot API call about it — with True when the bot is going to think about an answer
+    (the moment for a typing indicator).
+    """
+    # Masked before anything keeps it: the ledger, a relay, a rating comment, and Rasa (its
+    # tracker store) only ever see the masked text. Screening reads what was typed: a message
+    # that is only a number is not empty.
+    screened = screen_text(inbound.text)
+    inbound = replace(
+        inbound,
+        text=mask_personal_numbers(inbound.text),
+        shown_text=mask_personal_numbers(inbound.shown_text) if inbound.shown_text else None,
+    )
     async with session_scope(sessions) as session:
         policyholder = await session.get(Policyholder, inbound.policyholder_id)
         assert policyholder is not None
@@ -136,16 +158,19 @@ async def handle_message(
         consumed = await consume_policyholder_text(
             session, policyholder=policyholder, text=inbound.text, contact_id=contact.id
         )
+    problem = None if consumed else screened
+    if on_stored is not None:
+        on_stored(not consumed and problem is None)
     if consumed:
         return []
-
-    problem = screen_text(inbound.text)
     if problem:
         return await _reply(sessions, inbound.policyholder_id, [BotReply(problem)])
 
     try:
         parse = await rasa.parse(inbound.text)
-        replies = await rasa.send(sender_id_for(inbound.policyholder_id), inbound.text)
+        replies = await rasa.send(
+            sender_id_for(inbound.policyholder_id), inbound.text, metadata={"turn": contact_id}
+        )
     except RasaUnavailable as error:
         log.warning("Rasa unavailable, routing message %s to a person: %s", contact_id, error)
         return await _rasa_down(sessions, inbound, contact_id)
@@ -156,8 +181,9 @@ async def handle_message(
         stored = await session.get(Contact, contact_id)
         assert stored is not None
         stored.intent, stored.confidence = parse.intent, parse.confidence
-        # A request the actions opened during this turn is linked to both sides of the exchange.
-        request_id = await session.scalar(
+        # A request the actions opened during this turn is linked to both sides of the exchange
+        # (an action that knew the turn has linked it already).
+        request_id = stored.request_id or await session.scalar(
             select(Request.id)
             .where(Request.policyholder_id == policyholder.id, Request.id > last_request_id)
             .order_by(Request.id.desc())
@@ -172,11 +198,37 @@ async def handle_message(
 async def _rasa_down(
     sessions: async_sessionmaker[AsyncSession], inbound: Inbound, contact_id: int
 ) -> list[Outgoing]:
-    """Rasa is unreachable: a person must see the message. One request per outage window."""
+    """Rasa did not answer: a person must see the message. One request per outage window.
+
+    Rasa may only be slow: its action can still open the request the customer asked for, now or
+    after this. Whichever claims the message first wins (``bot.services.turns``): if the action
+    did, the customer is told that request's reference and no outage request is opened; if this
+    does, the late action opens nothing.
+    """
+    for _attempt in range(3):
+        try:
+            return await _hand_to_a_person(sessions, inbound, contact_id)
+        except TurnTaken:
+            log.info("message %s was answered by a late action after all", contact_id)
+    raise RuntimeError(f"could not settle the turn of message {contact_id}")
+
+
+async def _hand_to_a_person(
+    sessions: async_sessionmaker[AsyncSession], inbound: Inbound, contact_id: int
+) -> list[Outgoing]:
     text = inbound.shown_text or inbound.text
     async with session_scope(sessions) as session:
         policyholder = await session.get(Policyholder, inbound.policyholder_id)
         assert policyholder is not None
+        stored = await session.get(Contact, contact_id, populate_existing=True)
+        assert stored is not None
+        if stored.request_id is not None:  # a (slow) action opened a request for this message
+            opened = await session.get(Request, stored.request_id)
+            assert opened is not None
+            reply = BotReply(texts.RASA_SLOW_OPENED.format(reference=opened.reference))
+            return await record_replies(
+                session, policyholder=policyholder, replies=[reply], request_id=opened.id
+            )
         since = clock.now() - timedelta(minutes=RASA_DOWN_WINDOW_MINUTES)
         recent = await session.scalar(
             select(Request)
@@ -219,9 +271,13 @@ async def _rasa_down(
                 summary=f"챗봇 장애 중 받은 메시지: {text}",
                 details={"reason": "rasa_down", "messages": [text]},
             )
-        stored = await session.get(Contact, contact_id)
-        assert stored is not None
-        stored.request_id = request.id
+        if not await claim_turn(
+            session,
+            contact_id=contact_id,
+            policyholder_id=policyholder.id,
+            request_id=request.id,
+        ):
+            raise TurnTaken(f"message {contact_id} already has a request")  # rolls this back
         reply = BotReply(texts.RASA_DOWN.format(reference=request.reference))
         return await record_replies(
             session, policyholder=policyholder, replies=[reply], request_id=request.id

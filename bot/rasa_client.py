@@ -1,9 +1,16 @@
-"""HTTP client for the Rasa server: NLU parse and the REST channel."""
+"""HTTP client for the Rasa server: NLU parse and the REST channel.
+
+Both need ``MILCHAK_RASA_TOKEN``: Rasa's API reads it from ``?token=`` (``--auth-token``), our
+REST channel (``bot.rasa_channel``) from the ``Authorization: Bearer`` header; every request
+carries both.
+"""
 
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from bot import metrics
 
 
 class RasaUnavailable(Exception):
@@ -24,8 +31,13 @@ class BotReply:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, *, timeout: float = 15.0) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
+    def __init__(self, base_url: str, *, timeout: float = 15.0, token: str | None = None) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            params={"token": token} if token else None,
+            headers={"Authorization": f"Bearer {token}"} if token else None,
+        )
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -36,6 +48,7 @@ class RasaClient:
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as error:
+            metrics.RASA_ERRORS.labels(path).inc()
             raise RasaUnavailable(str(error) or type(error).__name__) from error
 
     async def parse(self, text: str) -> Parse:
@@ -44,9 +57,18 @@ class RasaClient:
         intent = data.get("intent") or {}
         return Parse(intent.get("name"), intent.get("confidence"), data.get("entities") or [])
 
-    async def send(self, sender: str, text: str) -> list[BotReply]:
-        """Hand one user message to the dialogue and return the bot's replies."""
-        data = await self._post("/webhooks/rest/webhook", {"sender": sender, "message": text})
+    async def send(
+        self, sender: str, text: str, *, metadata: dict[str, Any] | None = None
+    ) -> list[BotReply]:
+        """Hand one user message to the dialogue and return the bot's replies.
+
+        ``metadata`` rides with the message into Rasa's tracker, where the custom actions read
+        it (the app sends the message's ledger row as ``turn``).
+        """
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        data = await self._post("/webhooks/rest/webhook", body)
         replies = []
         for item in data or []:
             buttons = [

@@ -14,7 +14,9 @@ UNKNOWN_NUMBER = (
     "죄송해요, 이 전화번호로 등록된 계약을 찾지 못했어요. 계약하실 때 알려 주신 번호가 다르다면 "
     "고객센터({phone})로 연락해 주세요."
 )
-ASK_BIRTH = "{name}님, 확인을 위해 생년월일을 입력해 주세요. (예: 620417 또는 1962-04-17)"
+# No name here: whoever shares a contact must not learn whose number it is before the birth
+# date proves they are that person.
+ASK_BIRTH = "확인을 위해 생년월일을 입력해 주세요. (예: 620417 또는 1962-04-17)"
 BAD_BIRTH_FORMAT = "생년월일을 ‘620417’이나 ‘1962-04-17’처럼 입력해 주세요."
 WRONG_BIRTH = "입력하신 생년월일이 등록된 정보와 달라요. 다시 입력해 주세요. (남은 횟수 {tries}회)"
 WRONG_TRIES = " (남은 횟수 {tries}회)"
@@ -46,6 +48,21 @@ TOO_LONG = (
 )
 NOT_KOREAN = "죄송해요, 지금은 한국어로만 상담할 수 있어요. 한국어로 말씀해 주시겠어요?"
 
+# Buttons, edits, groups
+STALE_CHOICE = "이미 처리된 선택이에요."
+STALE_CHOICE_LEDGER = "[버튼] {title} (이미 처리된 선택)"
+EDIT_NOTED = (
+    "수정하신 내용도 기록해 두었어요. 다만 이미 답변드린 말씀이라, 바뀐 내용으로 다시 "
+    "진행하시려면 새 메시지로 보내 주세요."
+)
+EDIT_LEDGER = "[수정] {text}"
+EDIT_LEDGER_UNVERIFIED = "[수정된 메시지]"
+PRIVATE_ONLY = (
+    "밀착 상담은 1:1 대화에서만 할 수 있어요. 개인정보 보호를 위해 단체 대화방에서는 답하지 "
+    "않아요. 저를 눌러 1:1 대화로 말씀해 주세요."
+)
+GROUP_LEDGER = "[단체 대화방] {text}"
+
 # A handler failed: whether the customer's words were kept decides what we may promise.
 ERROR_STORED = (
     "죄송해요, 잠시 문제가 생겼어요. 보내 주신 말씀은 저장되어 있어요. 잠시 후 다시 말씀해 주세요."
@@ -60,6 +77,10 @@ RASA_DOWN = (
     "죄송해요, 지금 상담 시스템에 잠시 문제가 있어요. 보내 주신 말씀은 그대로 저장해서 "
     "담당 직원에게 전달했어요. (접수번호 {reference}) 곧 연락드릴게요."
 )
+RASA_SLOW_OPENED = (
+    "답변이 늦어져서 죄송해요. 말씀하신 요청은 접수됐어요. (접수번호 {reference}) "
+    "담당 직원이 확인하고 연락드릴게요."
+)
 RASA_DOWN_FOLLOWUP_ALERT = "[추가 메시지] {reference} {name}님: {text}"
 
 # Terminal chat
@@ -68,3 +89,15 @@ CHAT_BANNER = (
     "버튼은 번호로 고를 수 있어요."
 )
 CHAT_ALERT = "[직원 알림 → {chat_id}] {text}"
+
+# Operations alerts to the admins' chats (MILCHAK_ALERT_CHAT_IDS), bot/ops_alerts.py
+OPS_RASA_DOWN = (
+    "🚨 [밀착 운영] 상담 엔진(Rasa)이 {minutes}분째 응답하지 않아요 (자동 재시작 {restarts}회). "
+    "고객 메시지는 저장되고 담당 직원에게 문의로 넘어가고 있어요. /readyz 와 rasa.log를 확인해 주세요."
+)
+OPS_RASA_BACK = "✅ [밀착 운영] 상담 엔진(Rasa)이 다시 응답해요. 약 {minutes}분 동안 멈춰 있었어요."
+OPS_OUTBOX_STUCK = (
+    "🚨 [밀착 운영] 보낼 메시지가 {minutes}분 넘게 나가지 못하고 있어요 (대기 {depth}건). "
+    "텔레그램 연결과 발송 작업을 확인해 주세요."
+)
+OPS_OUTBOX_BACK = "✅ [밀착 운영] 대기 중이던 메시지가 다시 나가고 있어요 (남은 대기 {depth}건)."

@@ -10,11 +10,12 @@ from telegram.ext import Application
 from bot.actions.server import action_health, action_webhook
 from bot.admin import create_admin_app
 from bot.config import Settings
+from bot.health import Health, readyz
 from bot.telegram.webhook import WEBHOOK_PATH, telegram_webhook
 
 
 async def healthz(_request: Request) -> JSONResponse:
-    """Answer load balancers and `milchak run`'s readiness check."""
+    """Liveness: the process answers (readiness, part by part, is /readyz)."""
     return JSONResponse({"status": "ok"})
 
 
@@ -23,11 +24,13 @@ def create_web_app(
     settings: Settings,
     *,
     telegram: Application | None = None,
+    health: Health | None = None,
 ) -> Starlette:
-    """Build the Starlette app that serves /healthz, /actions/webhook and /admin, and
+    """Build the Starlette app that serves /healthz, /readyz, /actions/webhook and /admin, and
     /telegram when ``telegram`` is given and a webhook URL is configured."""
     routes = [
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
         Route("/actions/webhook", action_webhook, methods=["POST"]),
         Route("/actions/health", action_health),
         Mount("/admin", app=create_admin_app(sessions, settings)),
@@ -38,4 +41,5 @@ def create_web_app(
     app.state.sessions = sessions
     app.state.settings = settings
     app.state.telegram_application = telegram
+    app.state.health = health or Health(sessions, settings, telegram=telegram)
     return app

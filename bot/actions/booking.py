@@ -1,6 +1,7 @@
 """Moving, funeral and wedding bookings with partner discounts, for policyholders and their
 lineal family (직계존비속) only."""
 
+import dataclasses
 from datetime import date
 from typing import Any
 
@@ -8,8 +9,8 @@ from sqlalchemy import select
 
 from bot import clock
 from bot.actions import texts
-from bot.actions.common import open_and_tell, reset_form, yes_no_buttons
-from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker
+from bot.actions.common import form_run_key, open_and_tell, reset_form, yes_no_buttons
+from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker, slot_set
 from bot.db.models import Partner
 from nlu.dates import parse_date
 from nlu.relations import RELATION_LABELS, find_relations, is_eligible, relation_code
@@ -27,10 +28,60 @@ def relation_label(code: str | None) -> str:
     return RELATION_LABELS.get(code or "", code or "")
 
 
+# A booking's answers; ``booking_kind`` itself comes from the intent that started it.
+ANSWER_SLOTS = ("event_relation", "event_date", "event_place", "booking_confirm")
+
+
+def kind_before_this_message(tracker: Tracker) -> str | None:
+    """The booking kind as it stood before the latest user message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == "booking_kind":
+            value = event.get("value")
+            return str(value) if value else None
+    return None
+
+
+def without_other_kinds_answers(tracker: Tracker) -> Tracker | None:
+    """The tracker as if the booking had just started, when this message starts a booking of
+    another kind (a funeral left at its confirmation, then "이사대행 신청할게요"); else None.
+
+    The earlier booking's relation, date and place are forgotten, and so is this message taken
+    as the answer to the earlier booking's question; what this message itself says is kept.
+    """
+    new_kind = tracker.slots_to_validate().get("booking_kind")
+    old_kind = kind_before_this_message(tracker)
+    if not new_kind or not old_kind or new_kind == old_kind:
+        return None
+    asked = tracker.get_slot("requested_slot")
+    events = list(tracker.events)
+    last_user = max(i for i, e in enumerate(events) if e.get("event") == "user")
+    kept = events[: last_user + 1] + [
+        e
+        for e in events[last_user + 1 :]
+        if not (e.get("event") == "slot" and e.get("name") == asked and asked in ANSWER_SLOTS)
+    ]
+    fresh = {name: None for name in ANSWER_SLOTS}
+    fresh.update({k: v for k, v in tracker.slots_to_validate().items() if k != asked})
+    return dataclasses.replace(
+        tracker, slots={**tracker.slots, **fresh, "booking_kind": new_kind}, events=kept
+    )
+
+
 class ValidateBookingForm(FormValidator):
     """Check relation eligibility, understand the date, take the place, confirm."""
 
     name = "validate_booking_form"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        fresh = without_other_kinds_answers(tracker)
+        if fresh is None:
+            return await super().run(dispatcher, tracker, ctx)
+        # Clear the other kind's answers first; this message's own answers are set after.
+        cleared = [slot_set(name, None) for name in ANSWER_SLOTS]
+        return cleared + await super().run(dispatcher, fresh, ctx)
 
     async def validate_event_relation(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
@@ -142,6 +193,43 @@ class AskBookingConfirm(Action):
         return []
 
 
+INELIGIBLE_OPENING = texts.RELATION_INELIGIBLE.split("{", 1)[0]
+
+
+def said_this_turn(tracker: Tracker, opening: str) -> bool:
+    """Whether the bot said something starting with ``opening`` since the latest user message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and str(event.get("text") or "").startswith(opening):
+            return True
+    return False
+
+
+def booking_problem(tracker: Tracker, kind: str) -> str | None:
+    """The polite refusal for a booking that breaks a rule at submit, or None.
+
+    The form checks each answer as it comes; this checks them all again where the request is
+    opened (answers may be stale, or the call may not come from the form at all).
+    """
+    relation = tracker.get_slot("event_relation")
+    if not relation:
+        return texts.RELATION_UNREADABLE
+    if not is_eligible(str(relation)):
+        return texts.RELATION_INELIGIBLE.format(
+            relation=relation_label(str(relation)), noun=texts.BOOKING_NOUN[kind]
+        )
+    try:
+        event_date = date.fromisoformat(str(tracker.get_slot("event_date")))
+    except ValueError:
+        return texts.DATE_UNREADABLE
+    if event_date < clock.clock.seoul_now().date():
+        return texts.DATE_PAST.format(date=event_date.isoformat())
+    if len(str(tracker.get_slot("event_place") or "").strip()) < 2:
+        return texts.PLACE_TOO_SHORT
+    return None
+
+
 class SubmitBooking(Action):
     """Open the booking request (funerals are urgent) and name the partner."""
 
@@ -149,11 +237,22 @@ class SubmitBooking(Action):
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         kind = kind_of(tracker)
+        if kind not in texts.BOOKING_NOUN:
+            return reset_form("booking_form")
         noun = texts.BOOKING_NOUN[kind]
         relation = tracker.get_slot("event_relation")
         if relation and not is_eligible(str(relation)):
-            return reset_form("booking_form")  # the validator already explained why
+            # The form ended on this relation and its validator has just said why; a call that
+            # did not come from the form is told here.
+            if not said_this_turn(tracker, INELIGIBLE_OPENING):
+                dispatcher.say(booking_problem(tracker, kind) or texts.RELATION_UNREADABLE)
+            return reset_form("booking_form")
         if tracker.get_slot("booking_confirm") is not True:
+            dispatcher.say(texts.BOOKING_NOT_SENT.format(noun=noun))
+            return reset_form("booking_form")
+        problem = booking_problem(tracker, kind)
+        if problem is not None:
+            dispatcher.say(problem)
             dispatcher.say(texts.BOOKING_NOT_SENT.format(noun=noun))
             return reset_form("booking_form")
         partner = await partner_for(ctx, kind)
@@ -172,6 +271,7 @@ class SubmitBooking(Action):
                 "place": place,
                 "partner": partner.name if partner else None,
             },
+            idempotency_key=form_run_key(tracker, "booking_form"),
             noun=noun,
             partner=partner.name if partner else "제휴사",
             phone=partner.phone if partner else "",

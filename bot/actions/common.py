@@ -6,6 +6,7 @@ from bot.actions import texts
 from bot.actions.sdk import Context, Dispatcher, Event, Tracker, slot_set
 from bot.db.models import Department, Employee, Policy, Request
 from bot.services.requests import open_request
+from bot.services.turns import TurnTaken, claim_turn
 
 FORM_SLOTS = {
     "loan_form": ("loan_policy", "loan_amount", "loan_confirm"),
@@ -71,6 +72,48 @@ def previous_action(tracker: Tracker) -> str | None:
     return None
 
 
+def form_run_key(tracker: Tracker, form: str) -> str | None:
+    """Names one run of ``form``: from its activation to its submit.
+
+    If Rasa loses a turn after the submit committed (the app gave up waiting and Rasa's
+    handling was cancelled, so its tracker was never saved), the customer's next "네" submits
+    the same run again; the key then finds the request already opened. A new run of the form is
+    a new activation with a new timestamp. None when the tracker carries no timestamps.
+    """
+    stamp = tracker.timestamp_of_last("active_loop", form)
+    return None if stamp is None else f"{tracker.sender_id}:{form}:{stamp:.6f}"
+
+
+def offer_key(tracker: Tracker, offer: str) -> str | None:
+    """Names one offer (call-back, card, question): the bot action that made it, and when."""
+    action = previous_action(tracker)
+    stamp = tracker.timestamp_of_last("action", action) if action else None
+    return None if stamp is None else f"{tracker.sender_id}:{offer}:{action}:{stamp:.6f}"
+
+
+async def claim_this_turn(ctx: Context, request: Request) -> None:
+    """Link the request to the message it answers; raise ``TurnTaken`` if the app has already
+    handed that message to a person (it stopped waiting for Rasa) — see ``bot.services.turns``."""
+    if ctx.turn_contact_id is None:
+        return
+    if not await claim_turn(
+        ctx.session,
+        contact_id=ctx.turn_contact_id,
+        policyholder_id=ctx.policyholder.id,
+        request_id=request.id,
+    ):
+        raise TurnTaken(f"turn {ctx.turn_contact_id} already has a request")
+
+
+async def tell_opened(
+    dispatcher: Dispatcher, ctx: Context, request: Request, message: str, **fields: str
+) -> None:
+    """Tell the policyholder the reference of a request that is persisted (and claimed)."""
+    await claim_this_turn(ctx, request)
+    employee = await handler_name(ctx, request)
+    dispatcher.say(message.format(reference=request.reference, employee=employee, **fields))
+
+
 async def open_and_tell(
     dispatcher: Dispatcher,
     ctx: Context,
@@ -80,9 +123,14 @@ async def open_and_tell(
     message: str,
     details: dict[str, object] | None = None,
     policy_id: int | None = None,
+    idempotency_key: str | None = None,
     **fields: str,
 ) -> Request:
-    """Persist a request (with its alert) and only then tell the policyholder its reference."""
+    """Persist a request (with its alert) and only then tell the policyholder its reference.
+
+    With ``idempotency_key`` a request already opened for the same decision is told again
+    instead of being opened twice.
+    """
     request = await open_request(
         ctx.session,
         policyholder=ctx.policyholder,
@@ -90,9 +138,9 @@ async def open_and_tell(
         summary=summary,
         details=dict(details or {}),
         policy_id=policy_id,
+        idempotency_key=idempotency_key,
     )
-    employee = await handler_name(ctx, request)
-    dispatcher.say(message.format(reference=request.reference, employee=employee, **fields))
+    await tell_opened(dispatcher, ctx, request, message, **fields)
     return request
 
 

@@ -4,7 +4,7 @@ import re
 from typing import Any
 
 from bot.actions import texts
-from bot.actions.common import open_and_tell, reset_form
+from bot.actions.common import form_run_key, open_and_tell, reset_form
 from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker, button
 from bot.db.models import RequestKind
 
@@ -92,5 +92,6 @@ class SubmitComplaint(Action):
             summary=f"[{category}] {details}",
             message=texts.COMPLAINT_DONE,
             details={"category": category, "text": details},
+            idempotency_key=form_run_key(tracker, "complaint_form"),
         )
         return reset_form("complaint_form")

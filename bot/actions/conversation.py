@@ -7,6 +7,7 @@ from bot.actions import texts
 from bot.actions.common import (
     FORM_SLOTS,
     employee_of,
+    offer_key,
     open_and_tell,
     policies_of,
     previous_action,
@@ -26,6 +27,7 @@ from bot.actions.sdk import (
 from bot.config import get_settings
 from bot.db.models import Policy, RequestKind
 from bot.services.labels import POLICY_STATUS_LABELS, won
+from bot.services.policy_history import CYCLE_LABELS
 
 
 class GreetAction(Action):
@@ -47,7 +49,11 @@ def describe_policy(policy: Policy) -> str:
             status=POLICY_STATUS_LABELS.get(policy.status, policy.status),
         ),
         texts.POLICY_PREMIUM.format(
-            premium=won(policy.premium), due=policy.next_due_date or "없음 (납입 완료)"
+            cycle=CYCLE_LABELS.get(policy.payment_cycle, "월")
+            if policy.payment_cycle not in (None, "monthly")
+            else "월",
+            premium=won(policy.premium),
+            due=policy.next_due_date or "없음 (납입 완료)",
         ),
         texts.POLICY_MATURITY.format(
             maturity=policy.maturity_date or "종신", surrender=won(policy.surrender_value)
@@ -152,6 +158,7 @@ class AcceptOfferAction(Action):
                 kind=RequestKind.CALLBACK,
                 summary="담당 직원의 연락(전화)을 요청했어요.",
                 message=texts.CALLBACK_DONE,
+                idempotency_key=offer_key(tracker, offer),
             )
         elif offer == "card":
             await open_and_tell(
@@ -160,6 +167,7 @@ class AcceptOfferAction(Action):
                 kind=RequestKind.CARD,
                 summary="국제-국민카드 발급을 신청했어요.",
                 message=texts.CARD_DONE,
+                idempotency_key=offer_key(tracker, offer),
             )
         else:
             unanswered = tracker.last_user_texts({"nlu_fallback", "out_of_scope"})
@@ -171,6 +179,7 @@ class AcceptOfferAction(Action):
                 summary=f"챗봇이 답하지 못한 질문: {question}",
                 message=texts.QUESTION_DONE,
                 details={"question": question},
+                idempotency_key=offer_key(tracker, str(offer)),
             )
         return [slot_set("pending_offer", None)]
 

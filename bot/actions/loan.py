@@ -1,20 +1,25 @@
-"""Phone policy-loan requests (약관대출): choose the policy, the amount, confirm."""
+"""Phone policy-loan requests (약관대출): choose the policy, the amount, confirm.
+
+The lending rules live in ``bot.services.loans``; the form applies them to each answer, and the
+submit has the service check them all again where the request is opened.
+"""
 
 from typing import Any
 
 from bot.actions import texts
-from bot.actions.common import open_and_tell, policies_of, reset_form, yes_no_buttons
+from bot.actions.common import form_run_key, reset_form, tell_opened, yes_no_buttons
 from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker, button
-from bot.db.models import Policy, RequestKind
+from bot.db.models import Policy
+from bot.services import loans
 from bot.services.labels import won
+from bot.services.loans import MIN_LOAN, LoanProblem, LoanRefused
 from nlu.money import find_amounts, parse_amount
 
-MIN_LOAN = 100_000
-LOAN_STEP = 10_000
+__all__ = ["MIN_LOAN", "check_amount", "loanable_policies"]
 
 
 async def loanable_policies(ctx: Context) -> list[Policy]:
-    return [p for p in await policies_of(ctx) if p.status == "active" and p.loan_limit >= MIN_LOAN]
+    return await loans.loanable_policies(ctx.session, ctx.policyholder)
 
 
 def match_policy(text: str, policies: list[Policy]) -> Policy | None:
@@ -27,21 +32,25 @@ def match_policy(text: str, policies: list[Policy]) -> Policy | None:
     return named[0] if len(named) == 1 else None
 
 
+def refusal(problem: LoanProblem) -> str:
+    """The polite Korean reason for a loan problem, the same in the form and at submit."""
+    if problem.reason == "unreadable":
+        return texts.LOAN_AMOUNT_UNREADABLE
+    if problem.reason == "too_small":
+        return texts.LOAN_AMOUNT_TOO_SMALL
+    if problem.reason == "step":
+        return texts.LOAN_AMOUNT_STEP.format(rounded=won(problem.rounded or 0))
+    if problem.reason == "over_limit" and problem.policy is not None:
+        return texts.LOAN_AMOUNT_OVER_LIMIT.format(
+            product=problem.policy.product, limit=won(problem.policy.loan_limit)
+        )
+    return texts.LOAN_POLICY_NOT_LOANABLE
+
+
 def check_amount(amount: int | None, policy: Policy | None) -> str | None:
     """The Korean reason an amount cannot be lent, or None when it can."""
-    if amount is None:
-        return texts.LOAN_AMOUNT_UNREADABLE
-    if amount < MIN_LOAN:
-        return texts.LOAN_AMOUNT_TOO_SMALL
-    if amount % LOAN_STEP:
-        return texts.LOAN_AMOUNT_STEP.format(
-            rounded=won(amount // LOAN_STEP * LOAN_STEP or LOAN_STEP)
-        )
-    if policy is not None and amount > policy.loan_limit:
-        return texts.LOAN_AMOUNT_OVER_LIMIT.format(
-            product=policy.product, limit=won(policy.loan_limit)
-        )
-    return None
+    problem = loans.amount_problem(amount, policy)
+    return None if problem is None else refusal(problem)
 
 
 class ValidateLoanForm(FormValidator):
@@ -56,6 +65,13 @@ class ValidateLoanForm(FormValidator):
         if policy is None:
             dispatcher.say(texts.LOAN_POLICY_UNKNOWN)
             return {"loan_policy": None}
+        # An amount given before the policy ("2천만원 대출" first) must fit this policy too.
+        amount = tracker.get_slot("loan_amount")
+        if isinstance(amount, int) and "loan_amount" not in tracker.slots_to_validate():
+            problem = check_amount(amount, policy)
+            if problem:
+                dispatcher.say(problem)
+                return {"loan_policy": policy.number, "loan_amount": None}
         return {"loan_policy": policy.number}
 
     async def validate_loan_amount(
@@ -164,28 +180,27 @@ class AskLoanConfirm(Action):
 
 
 class SubmitLoan(Action):
-    """Open the loan request when confirmed, then forget the form."""
+    """Open the loan request when confirmed, after checking every rule again; forget the form."""
 
     name = "action_submit_loan"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
-        policy = chosen_policy(tracker, await loanable_policies(ctx))
-        if tracker.get_slot("loan_confirm") is True and policy is not None:
-            amount = int(tracker.get_slot("loan_amount"))
-            await open_and_tell(
-                dispatcher,
-                ctx,
-                kind=RequestKind.LOAN,
-                summary=f"약관대출 {won(amount)} ({policy.product} {policy.number})",
-                message=texts.LOAN_DONE,
-                details={
-                    "policy_number": policy.number,
-                    "amount": amount,
-                    "rate": str(policy.loan_rate),
-                    "deposit_account": policy.deposit_account_masked,
-                },
-                policy_id=policy.id,
-            )
-        elif tracker.get_slot("loan_confirm") is False:
+        confirmed = tracker.get_slot("loan_confirm")
+        if confirmed is True:
+            amount = tracker.get_slot("loan_amount")
+            try:
+                request = await loans.open_loan(
+                    ctx.session,
+                    policyholder=ctx.policyholder,
+                    policy_number=str(tracker.get_slot("loan_policy") or ""),
+                    amount=amount if isinstance(amount, int) else None,
+                    idempotency_key=form_run_key(tracker, "loan_form"),
+                )
+            except LoanRefused as refused:
+                dispatcher.say(refusal(refused.problem))
+                dispatcher.say(texts.LOAN_NOT_SENT)
+            else:
+                await tell_opened(dispatcher, ctx, request, texts.LOAN_DONE)
+        elif confirmed is False:
             dispatcher.say(texts.LOAN_NOT_SENT)
         return reset_form("loan_form")

@@ -55,6 +55,25 @@ class Tracker:
     def intent(self) -> str | None:
         return (self.latest_message.get("intent") or {}).get("name")
 
+    @property
+    def turn(self) -> int | None:
+        """The app's ledger row of the message being answered (``metadata.turn``), if sent."""
+        metadata = self.latest_message.get("metadata")
+        for event in reversed(self.events):
+            if event.get("event") == "user":
+                metadata = event.get("metadata") or metadata
+                break
+        turn = metadata.get("turn") if isinstance(metadata, dict) else None
+        return turn if isinstance(turn, int) and not isinstance(turn, bool) else None
+
+    def timestamp_of_last(self, event_type: str, name: str) -> float | None:
+        """When the latest ``event_type`` event called ``name`` happened (Rasa's timestamp)."""
+        for event in reversed(self.events):
+            if event.get("event") == event_type and event.get("name") == name:
+                stamp = event.get("timestamp")
+                return float(stamp) if isinstance(stamp, int | float) else None
+        return None
+
     def slots_to_validate(self) -> dict[str, Any]:
         """Slots filled since the last user message: the candidates a form validator checks."""
         candidates: dict[str, Any] = {}
@@ -91,10 +110,15 @@ class Dispatcher:
 
 @dataclass
 class Context:
-    """What an action may use: a database session and the policyholder it is talking to."""
+    """What an action may use: a database session and the policyholder it is talking to.
+
+    ``turn_contact_id`` is the ledger row of the message this action answers, when the app sent
+    it along (see ``bot.services.turns``).
+    """
 
     session: AsyncSession
     policyholder: Policyholder
+    turn_contact_id: int | None = None
 
 
 class Action:

@@ -8,10 +8,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bot.actions import booking, complaint, conversation, loan, texts
-from bot.actions.sdk import Action, Context, Dispatcher, Tracker
+from bot.actions.common import FORM_SLOTS, reset_form
+from bot.actions.sdk import Action, Context, Dispatcher, Event, Tracker, active_loop
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.db.models import Policyholder
+from bot.services.turns import TurnTaken
+from bot.tokens import bearer, token_matches
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,15 @@ async def run_action(
             )
             if policyholder is None:
                 raise LookupError(f"unknown conversation {tracker.sender_id!r}")
-            events = await action.run(dispatcher, tracker, Context(session, policyholder))
+            context = Context(session, policyholder, turn_contact_id=tracker.turn)
+            events = await action.run(dispatcher, tracker, context)
+    except TurnTaken:
+        # The app stopped waiting for Rasa and handed this message to a person; nothing was
+        # opened here. Forget the forms so a later "네" does not submit this turn's form again.
+        log.warning(
+            "action %s for %s came after the app gave up on the turn", name, tracker.sender_id
+        )
+        return 200, {"events": forget_forms(), "responses": []}
     except Exception:
         # Nothing was committed: the customer is told so rather than told it was received.
         log.exception("action %s failed for %s", name, tracker.sender_id)
@@ -68,8 +79,22 @@ async def run_action(
     return 200, {"events": events, "responses": dispatcher.messages}
 
 
+def forget_forms() -> list[Event]:
+    """Events that stop any form and clear every form's answers."""
+    events = [active_loop(None)]
+    for form in FORM_SLOTS:
+        events += reset_form(form)
+    return events
+
+
 async def action_webhook(request: Request) -> JSONResponse:
-    """Rasa's action server protocol (POST /actions/webhook)."""
+    """Rasa's action server protocol (POST /actions/webhook), for callers with the action token.
+
+    Rasa sends the token as ``?token=`` (endpoints.yml); a Bearer header is accepted too.
+    """
+    presented = request.query_params.get("token") or bearer(request.headers.get("authorization"))
+    if not token_matches(presented, request.app.state.settings.action_token):
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
     status, body = await run_action(request.app.state.sessions, await request.json())
     return JSONResponse(body, status_code=status)
 

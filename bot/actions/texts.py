@@ -19,7 +19,7 @@ PROBLEM = "죄송해요, 처리 중에 문제가 생겼어요. 잠시 후 다시
 NO_POLICIES = "조회되는 보험 계약이 없어요. 담당 직원에게 확인을 요청하시려면 ‘담당자 연결’이라고 말씀해 주세요."
 POLICIES_HEADER = "{name}님의 보험 계약이에요."
 POLICY_LINE = "• {product} ({number}) — {status}"
-POLICY_PREMIUM = "  월 보험료 {premium}, 다음 납입일 {due}"
+POLICY_PREMIUM = "  {cycle} 보험료 {premium}, 다음 납입일 {due}"  # cycle: 월, 연납, …
 POLICY_MATURITY = "  만기일 {maturity}, 해지환급금 {surrender}"
 POLICY_LOAN = "  약관대출 가능 금액 {limit} (연 {rate}%)"
 POLICY_COVERAGE = "  보장 내용: {coverage}"
@@ -28,6 +28,7 @@ POLICY_COVERAGE = "  보장 내용: {coverage}"
 LOAN_NO_POLICY = "약관대출을 받을 수 있는 계약이 없어요. 자세한 내용은 담당 직원에게 문의해 주세요."
 LOAN_ASK_POLICY = "어느 보험으로 약관대출을 받으시겠어요?"
 LOAN_POLICY_UNKNOWN = "말씀하신 보험을 찾지 못했어요. 아래에서 골라 주세요."
+LOAN_POLICY_NOT_LOANABLE = "죄송해요, 선택하신 계약으로는 약관대출을 신청할 수 없어요."
 LOAN_ASK_AMOUNT = (
     "얼마를 빌리고 싶으세요? {product} 계약은 최대 {limit}까지 가능해요. (예: 300만원)"
 )

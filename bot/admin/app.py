@@ -21,7 +21,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.admin.auth import SignInRequired
 from bot.admin.display import FILTERS
-from bot.admin.routes import auth, conversations, employees, reports, requests, review
+from bot.admin.routes import (
+    auth,
+    conversations,
+    employees,
+    outbox,
+    persistency,
+    reports,
+    requests,
+    review,
+)
 from bot.admin.routes.common import render
 from bot.config import Settings
 
@@ -29,6 +38,9 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "milchak_admin"
 SESSION_MAX_AGE = 8 * 60 * 60
 DEFAULT_SECRET = "change-me-in-production"
+# Values people leave in place from examples (.env.example has "change-me").
+PLACEHOLDER_SECRETS = frozenset({DEFAULT_SECRET, "change-me", "changeme", "secret", "dev", "test"})
+MIN_SECRET_LENGTH = 32
 log = logging.getLogger(__name__)
 
 _SECURITY_HEADERS = [
@@ -95,11 +107,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def weak_secret(secret: str) -> bool:
+    """A session key an attacker could guess: an example's placeholder, or too short."""
+    return secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH
+
+
 def create_admin_app(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Starlette:
     """Build the console; ``sessions`` is the app's database, ``settings`` gives the secret."""
     secret = settings.secret_key.get_secret_value()
-    if secret == DEFAULT_SECRET:
-        log.warning("MILCHAK_SECRET_KEY is the default: set a long random value in production")
+    if weak_secret(secret):
+        log.warning(
+            "MILCHAK_SECRET_KEY is a placeholder or shorter than %d characters: set a long "
+            "random value in production (`make setup` writes one into .env)",
+            MIN_SECRET_LENGTH,
+        )
     routes = [
         Route("/", conversations.conversation_list, name="conversations"),
         Route("/conversations/{holder_id:int}", conversations.conversation_view),
@@ -110,10 +131,14 @@ def create_admin_app(sessions: async_sessionmaker[AsyncSession], settings: Setti
         Route("/employees", employees.employee_list),
         Route("/employees/{employee_id:int}", employees.employee_view),
         Route("/reports/weekly.csv", reports.weekly_csv),
+        Route("/reports/persistency", persistency.persistency_page),
+        Route("/reports/persistency.csv", persistency.persistency_csv),
         Route("/review", review.review_queue),
         Route("/review/{contact_id:int}/label", review.review_label, methods=["POST"]),
         Route("/review/nlu.yml", review.review_export),
         Route("/audit", review.audit_log),
+        Route("/outbox", outbox.undelivered),
+        Route("/outbox/{message_id:int}/requeue", outbox.requeue_message, methods=["POST"]),
         Route("/login", auth.login_form, methods=["GET"], name="login"),
         Route("/login", auth.login_submit, methods=["POST"]),
         Route("/logout", auth.logout, methods=["POST"]),

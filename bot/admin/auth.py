@@ -1,13 +1,13 @@
 """Console sessions: who is signed in, CSRF tokens, and role checks.
 
 The session cookie (Starlette's SessionMiddleware, signed with itsdangerous) holds only the
-user id, a fingerprint of the password hash (so a password change ends old sessions) and the
-CSRF token; the user is read from the database on every request.
+token of a server-side session (``bot.services.admin_sessions``) and the CSRF token; the
+session and its user are read from the database on every request, so signing out or a
+password change ends a session everywhere at once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -16,18 +16,15 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from bot import clock
 from bot.admin.principal import Principal
-from bot.db.models import AdminUser
+from bot.services import admin_sessions
 
 CSRF_FIELD = "csrf_token"
 
 
 class SignInRequired(Exception):
     """Raised when a page needs a signed-in user; the app redirects to the sign-in page."""
-
-
-def _fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def csrf_token(request: Request) -> str:
@@ -53,25 +50,28 @@ async def check_csrf(request: Request) -> FormData:
     return form
 
 
-def start_session(request: Request, user: AdminUser) -> None:
-    """Begin a fresh session for ``user`` (a new CSRF token too: no session fixation)."""
+def start_session(request: Request, token: str) -> None:
+    """Put a new server-side session's token in a fresh cookie (new CSRF token: no fixation)."""
     request.session.clear()
-    request.session["uid"] = user.id
-    request.session["pw"] = _fingerprint(user.password_hash)
+    request.session["sid"] = token
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
-def end_session(request: Request) -> None:
+async def end_session(request: Request, session: AsyncSession) -> None:
+    """Sign out: delete the server-side session, so a copy of the cookie stops working too."""
+    token = request.session.get("sid")
+    if isinstance(token, str):
+        await admin_sessions.end_session(session, token)
     request.session.clear()
 
 
 async def current_principal(request: Request, session: AsyncSession) -> Principal:
     """The signed-in user, or :class:`SignInRequired`."""
-    user_id = request.session.get("uid")
-    if not isinstance(user_id, int):
+    token = request.session.get("sid")
+    if not isinstance(token, str):
         raise SignInRequired
-    user = await session.get(AdminUser, user_id)
-    if user is None or request.session.get("pw") != _fingerprint(user.password_hash):
+    user = await admin_sessions.user_of_session(session, token, now=clock.now())
+    if user is None:
         request.session.clear()
         raise SignInRequired
     return Principal(

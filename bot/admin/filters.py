@@ -26,22 +26,33 @@ from bot.admin.vocabulary import (
 )
 from bot.clock import SEOUL
 from bot.db.models import Contact, Employee, Policyholder, Request
+from bot.services.reports import FIRST_YEAR, LAST_YEAR
 
 MAX_QUERY_LENGTH = 100
+MAX_ID = 2**31 - 1
 
 
 def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
+    """An id from the query string (ASCII digits, within the schema's integers) or None."""
+    if not value or not (value.isascii() and value.isdigit()):
         return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def _date_or_none(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    # 9999-12-31 would overflow "the day after" in the query.
+    return day if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+def _clean_query(value: str | None) -> str:
+    """The search text without control characters (PostgreSQL refuses a NUL in a string)."""
+    text = "".join(ch for ch in (value or "") if ch.isprintable() or ch == " ")
+    return text.strip()[:MAX_QUERY_LENGTH]
 
 
 def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -79,7 +90,7 @@ class ContactFilter:
             kind=_choice(params.get("kind"), REQUEST_KINDS),
             status=_choice(params.get("status"), REQUEST_STATUSES),
             low=params.get("low") in ("1", "on", "true"),
-            q=(params.get("q") or "").strip()[:MAX_QUERY_LENGTH],
+            q=_clean_query(params.get("q")),
         )
 
     def query_string(self, **overrides: object) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.common import run_with_sessions
 from bot.db import session_scope
-from bot.services.admin_users import ROLES, AdminUserError, create_admin_user
+from bot.services.admin_users import ROLES, AdminUserError, change_password, create_admin_user
 
 
 @click.group()
@@ -45,3 +45,24 @@ def admin_create(username: str, role: str, department: str | None, password: str
     except AdminUserError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"계정을 만들었습니다: {username} (역할 {role}, id {user_id})")
+
+
+@admin.command("password")
+@click.argument("username")
+@click.option("--password", default=None, help="새 비밀번호 (주지 않으면 입력을 받습니다)")
+def admin_password(username: str, password: str | None) -> None:
+    """Set a new password for USERNAME and end all of its console sessions."""
+    if password is None:
+        password = click.prompt(
+            "새 비밀번호", hide_input=True, confirmation_prompt="새 비밀번호 확인"
+        )
+
+    async def _change(sessions: async_sessionmaker[AsyncSession]) -> None:
+        async with session_scope(sessions) as session:
+            await change_password(session, username=username, password=password)
+
+    try:
+        run_with_sessions(_change)
+    except AdminUserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"비밀번호를 바꾸고 {username}의 로그인 세션을 모두 끝냈습니다.")

@@ -8,6 +8,7 @@ import click
 from bot.config import get_settings
 from bot.db import create_engine_and_sessions
 from bot.db.migrate import current_revision, upgrade
+from bot.services.remask import mask_stored_text
 from bot.tracker_store import clear_trackers, tracker_database
 
 
@@ -44,3 +45,20 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"데이터베이스를 최신 스키마({revision})로 맞췄습니다.")
     if cleared:
         click.echo(f"새 데이터베이스라서 이전 Rasa 대화 기록(이벤트 {cleared:,}건)을 지웠습니다.")
+
+
+@db.command("mask-existing")
+def db_mask_existing() -> None:
+    """Mask personal numbers in rows stored before every shape and column was masked (once)."""
+    settings = get_settings()
+
+    async def _main() -> dict[str, int]:
+        engine, sessions = create_engine_and_sessions(settings.database_url)
+        try:
+            return await mask_stored_text(sessions)
+        finally:
+            await engine.dispose()
+
+    changed = asyncio.run(_main())
+    for column, count in changed.items():
+        click.echo(f"{column}: {count:,}건을 가렸습니다.")

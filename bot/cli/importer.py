@@ -16,6 +16,7 @@ from bot.services.importer import (
     import_employees,
     import_policyholders,
 )
+from bot.services.policy_import import PolicyEventsResult, import_policy_events
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -76,4 +77,33 @@ def _finish(result: ImportResult, *, noun: str, unit: str) -> None:
         click.echo(str(error), err=True)
     raise click.ClickException(
         f"오류 {len(result.errors):,}건이 있어 파일의 어떤 행도 저장하지 않았습니다."
+    )
+
+
+@import_group.command("policy-events")
+@click.argument("file", type=_FILE)
+def policy_events(file: Path) -> None:
+    """계약 이력 CSV를 가져옵니다 (정상·미납·실효·부활·해지·완납·만기; 형식: docs/import.md)."""
+    text = _read(file)
+
+    async def _main(sessions: async_sessionmaker[AsyncSession]) -> PolicyEventsResult:
+        async with sessions() as session:
+            result = await import_policy_events(session, text=text)
+            if result.ok:
+                await session.commit()
+            else:
+                await session.rollback()
+            return result
+
+    result = run_with_sessions(_main)
+    if not result.ok:
+        for error in result.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(
+            f"오류 {len(result.errors):,}건이 있어 파일의 어떤 행도 저장하지 않았습니다."
+        )
+    click.echo(
+        f"계약 이력 {result.events_added:,}건을 추가했습니다 (이미 있던 {result.events_skipped:,}건은 "
+        f"건너뜀). 새 계약 {result.policies_created:,}건, 상태를 다시 계산한 계약 "
+        f"{result.policies_recomputed:,}건."
     )

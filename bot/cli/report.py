@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+
 import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.common import run_with_sessions
-from bot.clock import now
+from bot.clock import SEOUL, now
 from bot.db.engine import session_scope
-from bot.db.models import Department
-from bot.services.reports import Week, WeekError, format_report_text, report_csv, weekly_report
+from bot.db.models import Department, PolicyEvent
+from bot.services.persistency import PersistencyReport, persistency_report
+from bot.services.persistency import report_csv_rows as persistency_csv_rows
+from bot.services.persistency_text import format_persistency_text
+from bot.services.policy_history import add_months
+from bot.services.reports import Week, WeekError, format_report_text, weekly_report
+from bot.services.reports import report_csv as weekly_csv
+from bot.services.retention import retention_outcomes
+from bot.services.survival import analyse, load_lives
 from bot.services.weekly_digest import DigestOutcome, Status, queue_weekly_digests
 
 WEEK_HELP = "ISO 주, 예: 2026-W48 (기본: 지난주)"
@@ -68,7 +79,7 @@ def report_weekly(week_text: str | None, department: str | None, as_csv: bool) -
         async with sessions() as session:
             department_id = await _department_id(session, department)
             data = await weekly_report(session, week=week, department_id=department_id)
-        return report_csv(data) if as_csv else format_report_text(data)
+        return weekly_csv(data) if as_csv else format_report_text(data)
 
     click.echo(run_with_sessions(_report))
 
@@ -105,3 +116,81 @@ def report_send_weekly(week_text: str | None, department: str | None) -> None:
         click.echo(NO_DEPARTMENTS)
     if any(o.status == Status.QUEUED for o in outcomes):
         click.echo(QUEUED_FOOTER)
+
+
+@report.command("persistency")
+@click.option("--as-of", "as_of_text", default=None, help="기준일 YYYY-MM-DD (기본: 오늘)")
+@click.option("--department", default=None, help="한 부서만, 직원별로 (부서 이름)")
+@click.option("--product", default=None, help="한 상품만 (상품명)")
+@click.option("--cohort", default=None, help="한 계약월만, YYYY-MM (기본: 최근 12개월 코호트)")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV 로 출력 (유지율 표만)")
+@click.option(
+    "--survival/--no-survival", default=True, help="생존 분석(연락과 유지)도 계산 (몇 초 걸림)"
+)
+def report_persistency(
+    as_of_text: str | None,
+    department: str | None,
+    product: str | None,
+    cohort: str | None,
+    as_csv: bool,
+    survival: bool,
+) -> None:
+    """Print 13/25회차 persistency, the contact survival analysis and prevented lapses."""
+    try:
+        as_of = date.fromisoformat(as_of_text) if as_of_text else now().astimezone(SEOUL).date()
+        cohort_month = date.fromisoformat(f"{cohort}-01") if cohort else None
+    except ValueError as exc:
+        raise click.BadParameter(f"날짜 형식이 올바르지 않습니다: {exc}") from exc
+
+    async def _report(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session:
+            department_id = await _department_id(session, department)
+            data = await persistency_report(
+                session,
+                as_of=as_of,
+                department_id=department_id,
+                product=product,
+                cohort_month=cohort_month,
+            )
+            if as_csv:
+                return report_csv(data)
+            window = data.window.previous_month()
+            before = await persistency_report(
+                session,
+                as_of=window.as_of,
+                department_id=department_id,
+                product=product,
+                cohort_month=cohort_month,
+            )
+            top = before.departments[0].figures if department_id else before.company
+            analysis = None
+            if survival:
+                lives = await load_lives(
+                    session, as_of=as_of, department_id=department_id, product=product
+                )
+                analysis = analyse(lives, as_of=as_of)
+            outcomes = await retention_outcomes(
+                session,
+                since=datetime.combine(add_months(as_of, -12), time(), SEOUL),
+                until=datetime.combine(as_of + timedelta(days=1), time(), SEOUL),
+                department_id=department_id,
+            )
+            demo = await session.scalar(
+                select(PolicyEvent.id).where(PolicyEvent.source == "seed").limit(1)
+            )
+        return format_persistency_text(
+            data,
+            previous=top.rates,
+            survival=analysis,
+            outcomes=outcomes,
+            demo=demo is not None,
+            by_employee=department_id is not None,
+        )
+
+    click.echo(run_with_sessions(_report), nl=False)
+
+
+def report_csv(data: PersistencyReport) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(persistency_csv_rows(data))
+    return buffer.getvalue()

@@ -13,14 +13,17 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 
 async def insert_unless_conflict(
-    session: AsyncSession, model: Any, unique: InstrumentedAttribute[Any], **values: Any
+    session: AsyncSession, model: Any, unique: InstrumentedAttribute[Any] | None, **values: Any
 ) -> int | None:
-    """Insert a ``model`` row; its id, or None when ``unique`` already holds the value."""
+    """Insert a ``model`` row; its id, or None when ``unique`` already holds the value.
+
+    With ``unique=None`` a conflict on any of the table's unique indexes skips the row.
+    """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    result: int | None = await session.scalar(
-        dialect.insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[unique])
-        .returning(model.id)
-    )
+    statement = dialect.insert(model).values(**values)
+    if unique is None:
+        statement = statement.on_conflict_do_nothing()
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=[unique])
+    result: int | None = await session.scalar(statement.returning(model.id))
     return result

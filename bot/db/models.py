@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.db.types import MaskedJSON, MaskedText
+
 
 class Base(DeclarativeBase):
     pass
@@ -42,6 +44,7 @@ class RequestKind(enum.StrEnum):
     CALLBACK = "callback"
     CARD = "card"
     QUESTION = "question"  # a question the bot could not answer, passed to a person
+    RETENTION = "retention"  # opened by the daily job: a premium is unpaid, act before 실효
 
 
 class RequestStatus(enum.StrEnum):
@@ -148,7 +151,7 @@ class Policy(Base):
     policyholder_id: Mapped[int] = mapped_column(ForeignKey("policyholders.id"), index=True)
     product: Mapped[str] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(20), default="active")  # active|lapsed|matured|...
-    premium: Mapped[int] = mapped_column(Integer)  # monthly, won
+    premium: Mapped[int] = mapped_column(Integer)  # one installment in payment_cycle, won
     next_due_date: Mapped[date | None] = mapped_column(Date)
     maturity_date: Mapped[date | None] = mapped_column(Date)
     surrender_value: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -156,8 +159,75 @@ class Policy(Base):
     loan_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))  # % a year
     deposit_account_masked: Mapped[str | None] = mapped_column(String(40))
     coverage_summary: Mapped[str] = mapped_column(Text, default="")
+    # Persistency (계약유지율): see bot.services.persistency for how these are used.
+    contract_date: Mapped[date | None] = mapped_column(Date, index=True)
+    payment_cycle: Mapped[str] = mapped_column(
+        String(12), default="monthly", server_default="monthly"
+    )  # monthly|quarterly|semiannual|annual|single
+    paid_installments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     policyholder: Mapped[Policyholder] = relationship(back_populates="policies")
+
+
+class PolicyEventKind(enum.StrEnum):
+    """A policy's status changes, as the insurer's core system records them."""
+
+    NORMAL = "normal"  # 정상: in force, premiums paid up to date (also the contract itself)
+    UNPAID = "unpaid"  # 미납: an installment is overdue; in the grace period until 실효
+    LAPSED = "lapsed"  # 실효: lapsed for non-payment after the grace period
+    REINSTATED = "reinstated"  # 부활: a lapsed contract brought back into force
+    SURRENDERED = "surrendered"  # 해지: cancelled by the policyholder (surrender)
+    PAID_UP = "paid_up"  # 완납: every premium paid; in force without further premiums
+    MATURED = "matured"  # 만기: the term ended
+
+
+class PolicyEvent(Base):
+    """One status change of a policy on a day, with the installments (회차) paid by then."""
+
+    __tablename__ = "policy_events"
+    __table_args__ = (
+        # One row per policy, day and status: re-importing the same history changes nothing.
+        Index("ux_policy_events_policy_day_kind", "policy_id", "occurred_on", "kind", unique=True),
+        # "The last event on or before a day" in index order, ties broken by id, without a sort;
+        # kind and installments paid ride along so the lookup never reads the table.
+        Index(
+            "ix_policy_events_policy_day_id",
+            "policy_id",
+            "occurred_on",
+            "id",
+            "kind",
+            "paid_through",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # PolicyEventKind
+    occurred_on: Mapped[date] = mapped_column(Date)
+    paid_through: Mapped[int | None] = mapped_column(Integer)  # installments paid by then
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    source: Mapped[str] = mapped_column(String(10), default="import")  # import|seed
+    created_at: Mapped[datetime] = _now_column()
+
+
+class RetentionTask(Base):
+    """The retention job's record that a missed installment was given to an employee.
+
+    ``key`` (policy and missed installment) is unique, so the daily job opens one task per missed
+    premium however often, and on however many processes, it runs.
+    """
+
+    __tablename__ = "retention_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)  # retention:<policy>:<installment>
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    installment: Mapped[int] = mapped_column(Integer)  # the first unpaid 회차
+    due_on: Mapped[date] = mapped_column(Date)  # when that installment was due
+    grace_until: Mapped[date] = mapped_column(Date)  # 실효 the day after, unless paid
+    opened_at: Mapped[datetime] = _now_column()
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Partner(Base):
@@ -172,6 +242,7 @@ class Partner(Base):
 
 class Request(Base):
     __tablename__ = "requests"
+    __table_args__ = (Index("ux_requests_idempotency_key", "idempotency_key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)  # R-20261125-0007
@@ -181,8 +252,8 @@ class Request(Base):
     policyholder_id: Mapped[int] = mapped_column(ForeignKey("policyholders.id"), index=True)
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
-    summary: Mapped[str] = mapped_column(Text)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(MaskedText)
+    details: Mapped[dict[str, Any]] = mapped_column(MaskedJSON, default=dict)
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -192,9 +263,11 @@ class Request(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[int | None] = mapped_column(Integer)
-    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rating_comment: Mapped[str | None] = mapped_column(MaskedText)
     # While in the future, the policyholder's texts go to the employee, not to Rasa.
     handoff_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when a submit may run twice for one decision (see ``open_request``): unique.
+    idempotency_key: Mapped[str | None] = mapped_column(String(120))
 
     policyholder: Mapped[Policyholder] = relationship()
     employee: Mapped[Employee | None] = relationship()
@@ -213,7 +286,7 @@ class RequestEvent(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
     action: Mapped[str] = mapped_column(String(30))  # created|acknowledged|resolved|escalated|...
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(MaskedText, default="")
     created_at: Mapped[datetime] = _now_column()
 
     request: Mapped[Request] = relationship(back_populates="events")
@@ -234,7 +307,7 @@ class Contact(Base):
     direction: Mapped[str] = mapped_column(String(3))  # in|out
     channel: Mapped[str] = mapped_column(String(20), default="telegram")  # telegram|phone|visit|...
     sender: Mapped[str] = mapped_column(String(20))  # policyholder|bot|employee|unknown
-    text: Mapped[str] = mapped_column(Text)  # personal numbers masked
+    text: Mapped[str] = mapped_column(MaskedText)  # personal numbers masked
     intent: Mapped[str | None] = mapped_column(String(40), index=True)
     confidence: Mapped[float | None]
     labelled_intent: Mapped[str | None] = mapped_column(String(40))
@@ -242,6 +315,8 @@ class Contact(Base):
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
     telegram_update_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # An edited Telegram message: the row of the original message (not a foreign key, see 0005).
+    edit_of_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _now_column()
 
 
@@ -273,6 +348,10 @@ class OutboxMessage(Base):
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _now_column()
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Network and 5xx errors are retried until then; None: 24 hours after ``created_at``.
+    retry_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The ledger row of a reply sent through the outbox: it gets the Telegram message id.
+    contact_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class EmployeeInvite(Base):
@@ -298,6 +377,29 @@ class AdminUser(Base):
     created_at: Mapped[datetime] = _now_column()
 
 
+class AdminSession(Base):
+    """A signed-in console session; the cookie holds the token, this row its SHA-256."""
+
+    __tablename__ = "admin_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    admin_user_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = _now_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts from one client address in the current window."""
+
+    __tablename__ = "admin_login_throttle"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
 
@@ -305,7 +407,7 @@ class AuditLog(Base):
     admin_user_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
     action: Mapped[str] = mapped_column(String(30))  # login|view|export|label|...
     target: Mapped[str] = mapped_column(String(200), default="")
-    detail: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(MaskedText, default="")
     created_at: Mapped[datetime] = _now_column()
 
 

@@ -3,9 +3,15 @@
 from typing import Any
 
 from bot.clock import SEOUL
-from bot.db.models import Policyholder, Request
-from bot.services.labels import REQUEST_KIND_LABELS, REQUEST_STATUS_LABELS
+from bot.db.models import Policyholder, Request, RequestKind
+from bot.services.labels import REQUEST_KIND_LABELS, REQUEST_STATUS_LABELS, won
+from bot.services.message_limits import shorten
 from bot.services.phones import format_phone
+
+# The alert is one Telegram message that is edited in place as the request moves on: a long
+# summary (a wish quoted in full) is cut so that the alert and its history fit in 4,096.
+SUMMARY_MAX = 3000
+SUMMARY_POINTER = "(전체 내용은 관리 콘솔에서 확인하세요.)"
 
 ROUTE_NOTES = {
     "owner": "",
@@ -19,13 +25,15 @@ ACTIONS = (("접수", "ack"), ("답장", "reply"), ("완료", "done"), ("이관"
 
 def alert_text(request: Request, policyholder: Policyholder, *, route_reason: str = "owner") -> str:
     """Korean summary of a request for the employee who handles it."""
+    if request.kind == RequestKind.RETENTION:
+        return retention_text(request, policyholder, route_reason=route_reason)
     created = request.created_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
     urgent = "🚨 [긴급] " if request.urgent else ""
     lines = [
         f"{urgent}[{REQUEST_KIND_LABELS.get(request.kind, request.kind)}] {request.reference}",
         f"계약자: {policyholder.name} ({format_phone(policyholder.phone)})",
         f"주소: {policyholder.address}",
-        f"내용: {request.summary}",
+        f"내용: {shorten(request.summary, SUMMARY_MAX, pointer=SUMMARY_POINTER)}",
         f"접수 시각: {created}",
         f"상태: {REQUEST_STATUS_LABELS.get(request.status, request.status)}",
     ]
@@ -35,7 +43,52 @@ def alert_text(request: Request, policyholder: Policyholder, *, route_reason: st
     return "\n".join(lines)
 
 
-def alert_buttons(request_id: int) -> dict[str, Any]:
-    """Inline keyboard (Bot API JSON) with 접수 / 답장 / 완료 / 이관."""
+def alert_buttons(request_id: int, *, kind: str | None = None) -> dict[str, Any]:
+    """Inline keyboard (Bot API JSON) with 접수 / 답장 / 완료 / 이관 (retention: its own)."""
+    if kind == RequestKind.RETENTION:
+        return retention_buttons(request_id)
     row = [{"text": label, "callback_data": f"req:{code}:{request_id}"} for label, code in ACTIONS]
     return {"inline_keyboard": [row[:2], row[2:]]}
+
+
+# --- retention tasks: an unpaid premium to act on before the policy lapses --------------------
+RETENTION_ACTIONS = (("📞 전화했어요", "call"), ("🏠 방문했어요", "visit"))
+CHANNELS = {"phone": "전화", "visit": "방문", "telegram": "텔레그램"}
+
+
+def retention_text(
+    request: Request, policyholder: Policyholder, *, route_reason: str = "owner"
+) -> str:
+    """The retention task as the employee reads it: who, which policy, how long unpaid, the last
+    contact, and what to do (the figures were fixed when the task was opened)."""
+    d = request.details if isinstance(request.details, dict) else {}
+    last = d.get("last_contact")
+    last_text = (
+        f"{last} ({CHANNELS.get(d.get('last_contact_channel', ''), '기타')})" if last else "없음"
+    )
+    lines = [
+        f"📌 [{REQUEST_KIND_LABELS[RequestKind.RETENTION]}] {request.reference}",
+        f"계약자: {policyholder.name} ({format_phone(policyholder.phone)})",
+        f"주소: {policyholder.address}",
+        f"계약: {d.get('product', '')} {d.get('policy_number', '')} · 회당 {won(int(d.get('premium', 0)))}",
+        f"미납: {d.get('months_unpaid', 1)}개월 ({d.get('installment', '?')}회차부터, "
+        f"납입기일 {d.get('due_on', '')}) · 미납액 {won(int(d.get('amount', 0)))}",
+        f"실효 예정: {d.get('grace_until', '')}까지 납입하지 않으면 실효됩니다",
+        f"최근 연락: {last_text}",
+        "할 일: 전화나 방문으로 납입 방법을 안내하고, 연락한 뒤 아래 버튼을 눌러 주세요.",
+        f"상태: {REQUEST_STATUS_LABELS.get(request.status, request.status)}",
+    ]
+    note = ROUTE_NOTES.get(route_reason, "")
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
+
+
+def retention_buttons(request_id: int) -> dict[str, Any]:
+    """전화했어요 / 방문했어요 (log the contact and close the task), and 이관."""
+    row = [
+        {"text": label, "callback_data": f"ret:{code}:{request_id}"}
+        for label, code in RETENTION_ACTIONS
+    ]
+    handover = [{"text": "이관", "callback_data": f"req:handover:{request_id}"}]
+    return {"inline_keyboard": [row, handover]}

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import clock
+from bot import clock, metrics
 from bot.clock import SEOUL
 from bot.db.engine import session_scope
 from bot.db.models import Employee, Request, RequestEvent, RequestStatus
@@ -49,6 +49,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 100
     moved = 0
     today = now.astimezone(SEOUL).date()
     for request in list(due.all()):
+        metrics.SLA_BREACHES.labels(request.kind).inc()
         previous = await session.get(Employee, request.employee_id) if request.employee_id else None
         target = await next_in_chain(session, request, after_id=request.employee_id, today=today)
         deadline = sla.current().describe(request.kind)

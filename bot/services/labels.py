@@ -10,6 +10,7 @@ REQUEST_KIND_LABELS = {
     "callback": "담당자 연락 요청",
     "card": "국제-국민카드 신청",
     "question": "상담 요청",
+    "retention": "계약 유지 관리(보험료 미납)",
 }
 
 REQUEST_STATUS_LABELS = {

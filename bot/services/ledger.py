@@ -5,9 +5,10 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
-from bot.db.models import Contact
+from bot.db.models import Contact, OutboxMessage
 from bot.services.masking import mask_personal_numbers
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ async def record_contact(
     )
     session.add(contact)
     await session.flush()
+    metrics.MESSAGES.labels(channel, direction).inc()
     return contact
 
 
@@ -64,6 +66,8 @@ async def record_inbound_once(session: AsyncSession, **fields: object) -> Contac
     contact_id = await insert_unless_conflict(
         session, Contact, Contact.telegram_update_id, **values
     )
+    if contact_id is not None:
+        metrics.MESSAGES.labels(str(fields.get("channel", "telegram")), "in").inc()
     return None if contact_id is None else await session.get(Contact, contact_id)
 
 
@@ -81,3 +85,65 @@ async def update_was_stored(sessions: async_sessionmaker[AsyncSession], update_i
     except Exception:
         log.warning("could not check the ledger for update %s", update_id, exc_info=True)
         return False
+
+
+async def original_of(
+    session: AsyncSession, *, telegram_user_id: int, telegram_message_id: int
+) -> Contact | None:
+    """The stored inbound message a Telegram edit refers to (not an earlier edit of it)."""
+    found: Contact | None = await session.scalar(
+        select(Contact)
+        .where(
+            Contact.direction == "in",
+            Contact.telegram_user_id == telegram_user_id,
+            Contact.telegram_message_id == telegram_message_id,
+            Contact.edit_of_id.is_(None),
+        )
+        .order_by(Contact.id)
+        .limit(1)
+    )
+    return found
+
+
+async def answered_since(
+    session: AsyncSession, *, policyholder_id: int, chat_id: int, message_id: int
+) -> bool:
+    """Whether the policyholder has said anything since the bot message ``message_id``.
+
+    A button on a message the customer has moved past (pressed one of its buttons, typed an
+    answer instead) belongs to a step that is over. A message the ledger does not know is
+    taken as current: its step may well be the open one.
+    """
+    sent_id = await session.scalar(
+        select(Contact.id)
+        .where(
+            Contact.policyholder_id == policyholder_id,
+            Contact.direction == "out",
+            Contact.telegram_message_id == message_id,
+        )
+        .order_by(Contact.id.desc())
+        .limit(1)
+    )
+    if sent_id is None:  # a reply that went through the outbox
+        sent_id = await session.scalar(
+            select(OutboxMessage.contact_id)
+            .where(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.telegram_message_id == message_id,
+                OutboxMessage.contact_id.is_not(None),
+            )
+            .limit(1)
+        )
+    if sent_id is None:
+        return False
+    later = await session.scalar(
+        select(Contact.id)
+        .where(
+            Contact.policyholder_id == policyholder_id,
+            Contact.direction == "in",
+            Contact.id > sent_id,
+            Contact.edit_of_id.is_(None),
+        )
+        .limit(1)
+    )
+    return later is not None

@@ -7,6 +7,14 @@ being marked sent; otherwise each row is sent once. Rows are claimed with a shor
 FOR UPDATE SKIP LOCKED)`` statement, so several workers or app processes on PostgreSQL never
 take the same row (SQLite runs the same statement under its single-writer lock). A lease that
 runs out — the worker died mid-send — makes the row due again.
+
+What matters is never given up on lightly: network errors, timeouts and Telegram's 5xx are
+retried with a backoff capped at ``MAX_BACKOFF`` until ``retry_until`` (24 hours after the
+message was queued, ``RETRY_FOR``). Only then, or when Telegram refuses the message itself (400)
+or the person blocked the bot (403), is a row ``failed``; failed rows are listed in the console,
+which can queue them again (``requeue``), and counted in the weekly report.
+
+A text longer than Telegram's 4,096 characters is queued as several messages, in order.
 """
 
 from __future__ import annotations
@@ -30,8 +38,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot import clock
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
-from bot.db.models import Employee, OutboxMessage
+from bot.db.models import Contact, Employee, OutboxMessage, Policyholder
+from bot.services.masking import mask_personal_numbers
+from bot.services.message_limits import split_message
 from bot.services.periodic import run_every
+from bot.services.sla import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +50,7 @@ Send = Callable[[OutboxMessage], Awaitable[int | None]]
 """Delivers one message; returns the Telegram message id (None when there is none, e.g. a
 console). Raises python-telegram-bot errors: RetryAfter, Forbidden, BadRequest, NetworkError."""
 
-MAX_ATTEMPTS = 8
+RETRY_FOR = timedelta(hours=24)
 LEASE = timedelta(seconds=120)
 MAX_BACKOFF = timedelta(minutes=10)
 
@@ -56,20 +67,36 @@ async def enqueue(
     employee_id: int | None = None,
     policyholder_id: int | None = None,
     purpose: str = "alert",
+    contact_id: int | None = None,
 ) -> OutboxMessage:
-    """Queue a Telegram message for delivery in the caller's transaction."""
-    message = OutboxMessage(
-        chat_id=chat_id,
-        text=text,
-        reply_markup=reply_markup,
-        request_id=request_id,
-        employee_id=employee_id,
-        policyholder_id=policyholder_id,
-        purpose=purpose,
-        next_attempt_at=clock.now(),
-    )
-    session.add(message)
+    """Queue a Telegram message for delivery in the caller's transaction.
+
+    A text over Telegram's limit becomes several rows, sent in order; the buttons (and the
+    ledger row, ``contact_id``) go with the last one, which is returned. The stored text has
+    its personal numbers masked, except the phone on file of the policyholder it concerns (an
+    employee's alert shows it so they can call back).
+    """
+    now = clock.now()
+    masked = mask_personal_numbers(text, keep=await _phone_on_file(session, policyholder_id))
+    parts = split_message(masked)
+    message: OutboxMessage | None = None
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        message = OutboxMessage(
+            chat_id=chat_id,
+            text=part,
+            reply_markup=reply_markup if last else None,
+            request_id=request_id,
+            employee_id=employee_id,
+            policyholder_id=policyholder_id,
+            purpose=purpose,
+            contact_id=contact_id if last else None,
+            next_attempt_at=now,
+            retry_until=now + RETRY_FOR,
+        )
+        session.add(message)
     await session.flush()
+    assert message is not None
     return message
 
 
@@ -80,15 +107,27 @@ async def enqueue_once(
 
     On PostgreSQL a concurrent second insert waits for the first transaction, then does nothing.
     """
+    if isinstance(fields.get("text"), str):
+        keep = await _phone_on_file(session, fields.get("policyholder_id"))
+        fields["text"] = mask_personal_numbers(fields["text"], keep=keep)
     message_id = await insert_unless_conflict(
         session,
         OutboxMessage,
         OutboxMessage.dedupe_key,
         dedupe_key=dedupe_key,
         next_attempt_at=clock.now(),
+        retry_until=clock.now() + RETRY_FOR,
         **fields,
     )
     return None if message_id is None else await session.get(OutboxMessage, message_id)
+
+
+async def _phone_on_file(session: AsyncSession, policyholder_id: object) -> tuple[str, ...]:
+    """The phone number the database holds for the policyholder a message concerns."""
+    if not isinstance(policyholder_id, int):
+        return ()
+    policyholder = await session.get(Policyholder, policyholder_id)
+    return (policyholder.phone,) if policyholder is not None else ()
 
 
 async def queued_with_key(session: AsyncSession, dedupe_key: str) -> OutboxMessage | None:
@@ -98,19 +137,24 @@ async def queued_with_key(session: AsyncSession, dedupe_key: str) -> OutboxMessa
 
 def backoff(attempts: int) -> timedelta:
     """Wait before attempt ``attempts + 1``: 2, 4, 8 … seconds, at most ten minutes."""
-    return min(timedelta(seconds=2**attempts), MAX_BACKOFF)
+    return min(timedelta(seconds=2 ** min(attempts, 20)), MAX_BACKOFF)
 
 
 async def claim_due(
-    sessions: async_sessionmaker[AsyncSession], *, limit: int = 50
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    limit: int = 50,
+    ids: list[int] | None = None,
 ) -> list[OutboxMessage]:
-    """Take up to ``limit`` due rows for this worker (oldest first) and return them."""
+    """Take up to ``limit`` due rows (only ``ids``, if given) for this worker, oldest first."""
     now = clock.now()
     is_due = or_(
         and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
         # A worker died while sending: its lease ran out.
         and_(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= now),
     )
+    if ids is not None:
+        is_due = and_(is_due, OutboxMessage.id.in_(ids))
     due = (
         select(OutboxMessage.id)
         .where(is_due)
@@ -160,9 +204,9 @@ async def deliver_due(
     send: Send,
     *,
     limit: int = 50,
-    max_attempts: int = MAX_ATTEMPTS,
+    ids: list[int] | None = None,
 ) -> int:
-    """Send what is due now; return how many messages were delivered.
+    """Send what is due now (only ``ids``, if given); return how many messages were delivered.
 
     Each row is finished on its own: one failing message never holds up the others. When a
     chat answers 429, its later messages in this batch wait too, so a chat's messages keep
@@ -170,7 +214,7 @@ async def deliver_due(
     """
     delivered = 0
     held: dict[int, datetime] = {}  # chat id → not before
-    for message in await claim_due(sessions, limit=limit):
+    for message in await claim_due(sessions, limit=limit, ids=ids):
         if message.chat_id in held:
             await _finish(
                 sessions, message.id, status=PENDING, next_attempt_at=held[message.chat_id]
@@ -181,13 +225,13 @@ async def deliver_due(
             telegram_message_id = await send(message)
         except RetryAfter as exc:
             wait = timedelta(seconds=_seconds(exc.retry_after))
+            error = f"429 retry after {_seconds(exc.retry_after):g}s"
+            if now + wait > _deadline(message):
+                await _give_up(sessions, message, message.attempts, error)
+                continue
             held[message.chat_id] = now + wait
             await _finish(
-                sessions,
-                message.id,
-                status=PENDING,
-                next_attempt_at=now + wait,
-                last_error=f"429 retry after {_seconds(exc.retry_after):g}s",
+                sessions, message.id, status=PENDING, next_attempt_at=now + wait, last_error=error
             )
             log.info("outbox %s: flood control, retry in %s", message.id, wait)
         except Forbidden as exc:
@@ -202,22 +246,63 @@ async def deliver_due(
             )
             log.error("outbox %s: rejected by Telegram: %s", message.id, exc)
         except (NetworkError, TelegramError, OSError) as exc:
-            await _retry_later(sessions, message, now, f"{type(exc).__name__}: {exc}", max_attempts)
+            await _retry_later(sessions, message, now, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug in the sender must not stop the worker
             log.exception("outbox %s: sender failed", message.id)
-            await _retry_later(sessions, message, now, f"{type(exc).__name__}: {exc}", max_attempts)
+            await _retry_later(sessions, message, now, f"{type(exc).__name__}: {exc}")
         else:
-            await _finish(
-                sessions,
-                message.id,
+            await _delivered(sessions, message, telegram_message_id)
+            delivered += 1
+    return delivered
+
+
+async def _delivered(
+    sessions: async_sessionmaker[AsyncSession],
+    message: OutboxMessage,
+    telegram_message_id: int | None,
+) -> None:
+    async with session_scope(sessions) as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING)
+            .values(
                 status=SENT,
                 attempts=message.attempts + 1,
                 sent_at=clock.now(),
                 telegram_message_id=telegram_message_id,
                 last_error=None,
             )
-            delivered += 1
-    return delivered
+            .execution_options(synchronize_session=False)
+        )
+        if message.contact_id is not None and telegram_message_id is not None:
+            # A reply that went through the outbox: its ledger row learns the message id, so a
+            # press on its buttons is recognised (stale or current) like a direct reply's.
+            await session.execute(
+                update(Contact)
+                .where(Contact.id == message.contact_id)
+                .values(telegram_message_id=telegram_message_id)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _deadline(message: OutboxMessage) -> datetime:
+    """Until when the row is retried: ``retry_until``, or 24 hours after it was queued."""
+    if message.retry_until is not None:
+        return as_utc(message.retry_until)
+    return as_utc(message.created_at) + RETRY_FOR
+
+
+async def _give_up(
+    sessions: async_sessionmaker[AsyncSession], message: OutboxMessage, attempts: int, error: str
+) -> None:
+    await _finish(sessions, message.id, status=FAILED, attempts=attempts, last_error=error)
+    log.error(
+        "outbox %s: not delivered by %s, giving up after %s attempts: %s",
+        message.id,
+        _deadline(message).isoformat(),
+        attempts,
+        error,
+    )
 
 
 async def _retry_later(
@@ -225,22 +310,51 @@ async def _retry_later(
     message: OutboxMessage,
     now: datetime,
     error: str,
-    max_attempts: int,
 ) -> None:
     attempts = message.attempts + 1
-    if attempts >= max_attempts:
-        await _finish(sessions, message.id, status=FAILED, attempts=attempts, last_error=error)
-        log.error("outbox %s: giving up after %s attempts: %s", message.id, attempts, error)
+    if now >= _deadline(message):
+        await _give_up(sessions, message, attempts, error)
         return
+    # The last attempt falls on the deadline rather than past it.
+    next_attempt = min(now + backoff(attempts), _deadline(message))
     await _finish(
         sessions,
         message.id,
         status=PENDING,
         attempts=attempts,
-        next_attempt_at=now + backoff(attempts),
+        next_attempt_at=next_attempt,
         last_error=error,
     )
     log.warning("outbox %s: attempt %s failed: %s", message.id, attempts, error)
+
+
+async def requeue(session: AsyncSession, *, message_id: int) -> bool:
+    """Queue a failed message again (from the console): due now, retried for another 24 hours.
+
+    False when the row is not failed (already re-queued, sent, or unknown).
+    """
+    now = clock.now()
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == FAILED)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, retry_until=now + RETRY_FOR)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def failed_messages(
+    session: AsyncSession, *, limit: int = 100, offset: int = 0
+) -> list[OutboxMessage]:
+    """Messages the outbox gave up on, newest first."""
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == FAILED)
+        .order_by(OutboxMessage.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows.all())
 
 
 async def _on_forbidden(

@@ -15,13 +15,16 @@ Weeks are ISO weeks in Seoul time (Monday 00:00 to the next Monday 00:00). Defin
   at all (deadlines are for acknowledgement, see the escalation job);
 * ratings — requests resolved in the week that carry a rating;
 * top complaint categories / service wishes — ``details["category"]`` of complaint / suggestion
-  requests created in the week (a suggestion without a category counts under its summary).
+  requests created in the week (a suggestion without a category counts under its summary);
+* undelivered — messages queued in the week that the outbox finally gave up on (an alert, a
+  relay, a notice: see the console's "발송 실패"), for the employee they were to or from, else
+  the policyholder's employee.
+
+An edited message is stored as an edit of its original and is not counted again as a contact.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import statistics
 from collections import Counter
@@ -29,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
@@ -39,14 +42,18 @@ from bot.db.models import (
     Contact,
     Department,
     Employee,
+    OutboxMessage,
     Policyholder,
     Request,
     RequestKind,
 )
+from bot.services.csv_safe import csv_line
 
 REQUEST_KINDS = tuple(str(kind) for kind in RequestKind)
 _OPEN = tuple(str(status) for status in OPEN_STATUSES)
-_WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
+_WEEK = re.compile(r"^([0-9]{4})-W([0-9]{1,2})$")
+# Weeks the report can be about; beyond them date arithmetic (next week's link) would overflow.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 TOP_N = 5
 
 
@@ -67,6 +74,8 @@ class Week:
         if not match:
             raise WeekError(f"주는 2026-W48 처럼 써 주세요: {text}")
         year, number = int(match[1]), int(match[2])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise WeekError(f"{FIRST_YEAR}~{LAST_YEAR}년의 주만 볼 수 있습니다: {text}")
         try:
             date.fromisocalendar(year, number, 1)
         except ValueError as exc:
@@ -134,6 +143,7 @@ class Figures:
     median_resolve: timedelta | None = None
     sla_breaches: int = 0
     ratings: list[int] = field(default_factory=list)
+    undelivered: int = 0
 
     @property
     def requests(self) -> int:
@@ -285,6 +295,7 @@ async def weekly_report(
             Contact.created_at >= week.start,
             Contact.created_at < week.end,
             Contact.sender != "bot",
+            Contact.edit_of_id.is_(None),
         )
         .group_by(Policyholder.employee_id)
     )
@@ -293,6 +304,21 @@ async def weekly_report(
         for emp, count, reached in (await session.execute(human)).tuples()
         if emp is not None
     }
+    responsible: ColumnElement[int | None] = func.coalesce(
+        OutboxMessage.employee_id, Policyholder.employee_id
+    )
+    undelivered = await _per_employee_counts(
+        session,
+        select(responsible, func.count(OutboxMessage.id))
+        .select_from(OutboxMessage)
+        .outerjoin(Policyholder, OutboxMessage.policyholder_id == Policyholder.id)
+        .where(
+            OutboxMessage.status == "failed",
+            OutboxMessage.created_at >= week.start,
+            OutboxMessage.created_at < week.end,
+        )
+        .group_by(responsible),
+    )
     contacted_week = await _contacted(session, week.start, week.end)
     contacted_month = await _contacted(session, week.month_start, week.end)
     requests = list(
@@ -325,6 +351,7 @@ async def weekly_report(
                 reached=contacts.get(employee.id, (0, 0))[1],
                 contacted_week=contacted_week.get(employee.id, 0),
                 contacted_month=contacted_month.get(employee.id, 0),
+                undelivered=undelivered.get(employee.id, 0),
             )
             own = by_employee.get(employee.id, [])
             dept_requests += own
@@ -338,6 +365,7 @@ async def weekly_report(
             reached=sum(r.figures.reached for r in staff_reports),
             contacted_week=sum(r.figures.contacted_week for r in staff_reports),
             contacted_month=sum(r.figures.contacted_month for r in staff_reports),
+            undelivered=sum(r.figures.undelivered for r in staff_reports),
         )
         _figures_from_requests(total, dept_requests, week, now)
         reports.append(
@@ -365,6 +393,7 @@ KIND_LABELS = {
     "callback": "전화 요청",
     "card": "카드",
     "question": "문의",
+    "retention": "유지 관리",
 }
 
 
@@ -410,6 +439,7 @@ CSV_HEADER = [
     "SLA 위반",
     "평점 수",
     "평균 평점",
+    "전달 실패 메시지",
     "주요 불만 유형",
     "주요 서비스 희망",
 ]
@@ -438,6 +468,7 @@ def _csv_row(level: str, dept: str, person: str, f: Figures) -> list[str]:
         str(f.sla_breaches),
         str(len(f.ratings)),
         avg,
+        str(f.undelivered),
     ]
 
 
@@ -459,9 +490,9 @@ def report_csv_rows(report: WeeklyReport) -> list[list[str]]:
 
 
 def report_csv(report: WeeklyReport) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(report_csv_rows(report))
-    return buffer.getvalue()
+    """The report as CSV text; a cell a spreadsheet would run as a formula (a service wish
+    typed as ``=HYPERLINK(…)``) is neutralised, as in the console's download."""
+    return "".join(csv_line(row) for row in report_csv_rows(report))
 
 
 def format_report_text(report: WeeklyReport) -> str:
@@ -483,6 +514,7 @@ def format_report_text(report: WeeklyReport) -> str:
             f"  접수까지 중앙값 {format_duration(f.median_acknowledge)}"
             f" · 처리까지 중앙값 {format_duration(f.median_resolve)}"
             f" · SLA 위반 {f.sla_breaches}건 · 평점 {format_rating(f)}",
+            f"  전달 실패 메시지 {f.undelivered}건",
             f"  주요 불만: {_top_text(dept.top_complaints)}",
             f"  서비스 희망: {_top_text(dept.top_wishes)}",
             "  직원별:",

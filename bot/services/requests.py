@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import clock
+from bot import clock, metrics
 from bot.clock import SEOUL
 from bot.db.inserts import insert_unless_conflict
 from bot.db.models import Policyholder, Request, RequestEvent, RequestKind
@@ -17,12 +17,25 @@ from bot.services.sla import due_at
 
 
 async def _next_reference(session: AsyncSession, now: datetime) -> str:
+    """The day's next reference: R-20261125-0001 … -9999, then -10000 and on.
+
+    The numbers are compared as numbers, not strings: the longest reference of the day is the
+    largest (they have no leading zeros past four digits), and "-10000" < "-9999" as text.
+    """
     prefix = now.astimezone(SEOUL).strftime("R-%Y%m%d-")
     last = await session.scalar(
-        select(func.max(Request.reference)).where(Request.reference.like(prefix + "%"))
+        select(Request.reference)
+        .where(Request.reference.like(prefix + "%"))
+        .order_by(func.length(Request.reference).desc(), Request.reference.desc())
+        .limit(1)
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
+
+
+async def request_with_key(session: AsyncSession, idempotency_key: str) -> Request | None:
+    """The request opened under ``idempotency_key``, if any."""
+    return await session.scalar(select(Request).where(Request.idempotency_key == idempotency_key))
 
 
 async def open_request(
@@ -33,12 +46,19 @@ async def open_request(
     summary: str,
     details: dict[str, Any] | None = None,
     policy_id: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Request:
     """Create a request, assign it by routing, and queue the alert — in the caller's transaction.
 
     The daily reference number (R-20261125-0007) is unique; two replicas racing for the same
-    number retry with the next one.
+    number retry with the next one. With ``idempotency_key`` (one decision of the customer, e.g.
+    one confirmation of a form) a request already opened under that key is returned as it is:
+    no second request, no second alert.
     """
+    if idempotency_key is not None:
+        existing = await request_with_key(session, idempotency_key)
+        if existing is not None:
+            return existing
     now = clock.now()
     route = await route_policyholder(
         session, policyholder=policyholder, today=now.astimezone(SEOUL).date()
@@ -48,8 +68,9 @@ async def open_request(
         request_id = await insert_unless_conflict(
             session,
             Request,
-            Request.reference,
+            None,
             reference=await _next_reference(session, now),
+            idempotency_key=idempotency_key,
             kind=kind,
             urgent=kind == RequestKind.FUNERAL,
             policyholder_id=policyholder.id,
@@ -63,6 +84,11 @@ async def open_request(
         )
         if request_id is not None:
             break
+        if idempotency_key is not None:
+            # The conflict may be the key: the same decision, submitted at the same moment.
+            existing = await request_with_key(session, idempotency_key)
+            if existing is not None:
+                return existing
     else:
         raise RuntimeError("could not allocate a request reference")
     request = await session.get_one(Request, request_id)
@@ -82,10 +108,11 @@ async def open_request(
             session,
             chat_id=route.employee.telegram_chat_id,
             text=alert_text(request, policyholder, route_reason=route.reason),
-            reply_markup=alert_buttons(request.id),
+            reply_markup=alert_buttons(request.id, kind=kind),
             request_id=request.id,
             employee_id=route.employee.id,
             policyholder_id=policyholder.id,
         )
     await session.flush()
+    metrics.REQUESTS_OPENED.labels(kind).inc()
     return request

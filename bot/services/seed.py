@@ -413,6 +413,7 @@ def _plan_policy(
         "loan_rate": (Decimal(rng.randrange(650, 951, 25)) / 100).quantize(Decimal("0.01")),
         "deposit_account_masked": account,
         "coverage_summary": rng.choice(product.coverage),
+        "contract_date": start,
     }
 
 
@@ -432,6 +433,7 @@ def _fixed_policy_row(policy: FixedPolicy, holder: FixedHolder, today: date) -> 
         "loan_rate": policy.loan_rate,
         "deposit_account_masked": holder.deposit_account_masked,
         "coverage_summary": policy.coverage_summary,
+        "contract_date": policy.start,
     }
 
 

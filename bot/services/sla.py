@@ -1,6 +1,7 @@
 """Service-level deadlines: how long a request may wait for an employee to acknowledge it.
 
-Funeral requests are urgent at any hour; loans count business hours only (09–18 in Seoul on
+Funeral requests are urgent at any hour; loans and retention tasks (an unpaid premium to act on
+before the policy lapses: employees call or visit in office hours) count business hours only (09–18 in Seoul on
 working days: not a weekend, a public holiday from :mod:`bot.services.holidays` or a day in
 ``MILCHAK_EXTRA_HOLIDAYS``) because the loan desk works office hours; everything else counts
 wall-clock hours, holidays included. The numbers come from settings (``MILCHAK_SLA_*``);
@@ -26,6 +27,7 @@ class Deadlines:
     loan_business_hours: float = 4.0
     complaint_hours: float = 24.0
     default_hours: float = 48.0
+    retention_business_hours: float = 16.0
     business_day_start: time = time(9, 0)
     business_day_end: time = time(18, 0)
     # Weekdays on which the business-hours clock stands still, like a weekend.
@@ -39,6 +41,7 @@ class Deadlines:
             loan_business_hours=settings.sla_loan_business_hours,
             complaint_hours=settings.sla_complaint_hours,
             default_hours=settings.sla_default_hours,
+            retention_business_hours=settings.sla_retention_business_hours,
             business_day_start=time(settings.business_hours_start),
             business_day_end=time(settings.business_hours_end),
             holidays=closed_days(settings.extra_holidays),
@@ -56,6 +59,8 @@ class Deadlines:
             return f"업무시간 기준 {_hours(self.loan_business_hours)}시간"
         if kind == RequestKind.COMPLAINT:
             return f"{_hours(self.complaint_hours)}시간"
+        if kind == RequestKind.RETENTION:
+            return f"업무시간 기준 {_hours(self.retention_business_hours)}시간"
         return f"{_hours(self.default_hours)}시간"
 
 
@@ -124,4 +129,6 @@ def due_at(kind: str, created_at: datetime, deadlines: Deadlines | None = None) 
         return add_business_hours(start, d.loan_business_hours, d)
     if kind == RequestKind.COMPLAINT:
         return start + timedelta(hours=d.complaint_hours)
+    if kind == RequestKind.RETENTION:
+        return add_business_hours(start, d.retention_business_hours, d)
     return start + timedelta(hours=d.default_hours)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import clock
+from bot import clock, metrics
 from bot.db.models import Policyholder, Verification
 from bot.services.phones import normalize_phone
 from bot.services.sla import as_utc
@@ -81,6 +81,7 @@ def _fail(state: Verification, now: datetime, status: str) -> Outcome:
     state.failures += 1
     if state.failures >= MAX_FAILURES:
         state.locked_until = now + LOCK_DURATION
+        metrics.VERIFICATION_LOCKOUTS.inc()
         state.failures = 0
         state.stage = "need_contact"
         state.policyholder_id = None
@@ -107,16 +108,33 @@ async def submit_contact(
         return Outcome("locked", locked_until=state.locked_until, tries_left=0)
     if contact_user_id != telegram_user_id:
         return _fail(state, now, "not_own_contact")
-    matches = list(
-        await session.scalars(
-            select(Policyholder).where(Policyholder.phone == normalize_phone(phone))
-        )
+    first = await session.scalar(
+        select(Policyholder)
+        .where(Policyholder.phone == normalize_phone(phone))
+        .order_by(Policyholder.id)
+        .limit(1)
     )
-    if not matches:
+    if first is None:
         return _fail(state, now, "unknown_number")
+    # Several policyholders may share a number (a family phone): the birth date decides which
+    # one is writing; the state remembers the number through the lowest id.
     state.stage = "need_birth"
-    state.policyholder_id = matches[0].id
-    return Outcome("need_birth", policyholder=matches[0], tries_left=MAX_FAILURES - state.failures)
+    state.policyholder_id = first.id
+    return Outcome("need_birth", policyholder=first, tries_left=MAX_FAILURES - state.failures)
+
+
+async def _sharing_phone_born_on(
+    session: AsyncSession, policyholder_id: int, birth: date
+) -> Policyholder | None:
+    """Among the policyholders with this policyholder's phone number, the first (by id) born
+    on ``birth``: the same answer every time, whatever order the database keeps rows in."""
+    phone = select(Policyholder.phone).where(Policyholder.id == policyholder_id).scalar_subquery()
+    return await session.scalar(
+        select(Policyholder)
+        .where(Policyholder.phone == phone, Policyholder.birth_date == birth)
+        .order_by(Policyholder.id)
+        .limit(1)
+    )
 
 
 async def submit_birth_date(
@@ -132,8 +150,8 @@ async def submit_birth_date(
     birth = parse_birth_date(text, clock.clock.seoul_now().date())
     if birth is None:
         return Outcome("bad_birth_format", tries_left=MAX_FAILURES - state.failures)
-    policyholder = await session.get(Policyholder, state.policyholder_id)
-    if policyholder is None or policyholder.birth_date != birth:
+    policyholder = await _sharing_phone_born_on(session, state.policyholder_id, birth)
+    if policyholder is None:
         return _fail(state, now, "wrong_birth")
     # One Telegram account speaks for one policyholder: release any earlier link.
     await session.execute(
@@ -147,6 +165,7 @@ async def submit_birth_date(
     policyholder.telegram_chat_id = chat_id
     policyholder.verified_at = now
     state.stage = "verified"
+    state.policyholder_id = policyholder.id
     state.failures = 0
     await session.flush()
     return Outcome("verified", policyholder=policyholder)

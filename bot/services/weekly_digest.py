@@ -29,6 +29,9 @@ from bot.db.engine import session_scope
 from bot.db.models import Department, Employee
 from bot.services.outbox import enqueue_once, queued_with_key
 from bot.services.periodic import run_every
+from bot.services.persistency import persistency_report
+from bot.services.persistency_text import digest_lines
+from bot.services.policy_history import add_months
 from bot.services.reports import (
     KIND_LABELS,
     DepartmentReport,
@@ -117,8 +120,15 @@ def _span(week: Week) -> str:
     return f"{monday.month}월 {monday.day}일~{end}"
 
 
-def compose_digest(report: DepartmentReport, *, week: Week, head: Employee) -> str:
-    """The Korean Telegram message for ``head`` about ``report`` (one department, one week)."""
+def compose_digest(
+    report: DepartmentReport,
+    *,
+    week: Week,
+    head: Employee,
+    persistency: list[str] | None = None,
+) -> str:
+    """The Korean Telegram message for ``head`` about ``report`` (one department, one week);
+    ``persistency`` is the department's 13/25회차 block (:func:`digest_lines`)."""
     f = report.figures
     span = _span(week)
     lines = [
@@ -162,6 +172,8 @@ def compose_digest(report: DepartmentReport, *, week: Week, head: Employee) -> s
         lines.append(NO_REQUESTS_HEADER)
         if f.sla_breaches:
             lines.append(LATE_ONLY.format(late=_n(f.sla_breaches)))
+    if persistency:
+        lines += ["", *persistency]
     lines += ["", TOP_HEADER]
     # A stable sort keeps the report's order (head first, then by name) among equal counts.
     active = sorted(
@@ -216,6 +228,9 @@ async def queue_weekly_digests(
         outcomes[department.id] = outcome
     if heads:
         report = await weekly_report(session, week=week, department_id=department_id, now=now)
+        persistency = await _persistency_by_department(
+            session, week=week, department_id=department_id
+        )
         for dept in report.departments:
             head = heads.get(dept.department_id)
             if head is None:
@@ -225,7 +240,9 @@ async def queue_weekly_digests(
                 session,
                 dedupe_key=digest_key(dept.department_id, week),
                 chat_id=head.telegram_chat_id,
-                text=compose_digest(dept, week=week, head=head),
+                text=compose_digest(
+                    dept, week=week, head=head, persistency=persistency.get(dept.department_id)
+                ),
                 employee_id=head.id,
                 purpose=PURPOSE,
             )
@@ -235,6 +252,24 @@ async def queue_weekly_digests(
             else:
                 outcomes[dept.department_id] = replace(outcome, outbox_status=message.status)
     return list(outcomes.values())
+
+
+async def _persistency_by_department(
+    session: AsyncSession, *, week: Week, department_id: int | None
+) -> dict[int, list[str]]:
+    """Each department's 13/25회차 as of the end of ``week``, and the change from a month before."""
+    as_of = week.sunday + timedelta(days=1)
+    current = await persistency_report(session, as_of=as_of, department_id=department_id)
+    before = await persistency_report(
+        session, as_of=add_months(as_of, -1), department_id=department_id
+    )
+    previous = {d.figures.unit_id: d.figures.rates for d in before.departments}
+    # A department without contracts in either cohort (no policy history imported) gets no block.
+    return {
+        d.figures.unit_id: digest_lines(d.figures.rates, previous.get(d.figures.unit_id, {}))
+        for d in current.departments
+        if d.figures.unit_id is not None and any(r.policies for r in d.figures.rates.values())
+    }
 
 
 async def send_due_digests(

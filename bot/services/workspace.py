@@ -27,7 +27,7 @@ from bot.db.models import (
     RequestEvent,
     RequestStatus,
 )
-from bot.services.alerts import alert_text
+from bot.services.alerts import alert_text, retention_buttons
 from bot.services.labels import REQUEST_KIND_LABELS
 from bot.services.ledger import record_contact
 from bot.services.masking import mask_personal_numbers
@@ -360,6 +360,9 @@ async def hand_over(session: AsyncSession, *, request: Request, employee: Employ
     )
     if employee.reply_request_id == request.id:
         employee.reply_request_id = None
+    if request.kind == "retention":  # the policyholder asked for nothing: nothing to tell them
+        await session.flush()
+        return target.employee
     await notify_policyholder(
         session,
         request=request,
@@ -698,6 +701,8 @@ def alert_markup(request: Request) -> dict[str, Any] | None:
     """Buttons that still make sense for the request's status."""
     if request.status not in OPEN_STATUSES:
         return None
+    if request.kind == "retention":  # closed by logging a call or visit, not by 접수/완료
+        return retention_buttons(request.id)
     actions = [("접수", "ack"), ("답장", "reply"), ("완료", "done"), ("이관", "handover")]
     if request.status != RequestStatus.NEW:
         actions = actions[1:]

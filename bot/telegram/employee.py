@@ -15,8 +15,11 @@ descriptions, registered with setMyCommands for each employee's own chat when it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,15 +32,18 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 from bot import clock
 from bot.clock import SEOUL
 from bot.db.engine import session_scope
-from bot.db.models import Contact, Employee, Policyholder, Request
-from bot.services import workspace
+from bot.db.models import Contact, Employee, OutboxMessage, Policyholder, Request
+from bot.services import outbox, retention, workspace
 from bot.services.invites import START_PREFIX, redeem_invite
 from bot.services.labels import REQUEST_STATUS_LABELS
 from bot.services.ledger import record_contact
-from bot.services.outbox import reply_markup_from_json
+from bot.services.message_limits import shorten
+from bot.services.outbox import reply_markup_from_json, telegram_sender
 from bot.services.sla import as_utc
 from bot.services.workspace import WorkspaceError
+from bot.telegram import retention as retention_ui
 from bot.telegram.context import services
+from bot.telegram.delivery import decorate, send_or_queue
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,15 @@ REPLY_PROMPT = (
 )
 REPLY_CANCELLED = "답장 입력을 취소했습니다."
 RELAYED = "📨 {policyholder} 님께 전달했습니다."
+RELAY_QUEUED = (
+    "⏳ {policyholder} 님께 보낼 메시지를 전송 대기열에 넣었습니다. 텔레그램이 지금 받지 않아 "
+    "자동으로 다시 보냅니다. 전달되지 않으면 관리 콘솔의 '발송 실패'에 표시됩니다."
+)
+RELAY_FAILED = (
+    "⚠️ {policyholder} 님께 전달하지 못했습니다. 계약자가 챗봇을 차단했을 수 있어요. "
+    "전화로 연락해 주세요."
+)
+ALERT_POINTER = "(전체 내용은 관리 콘솔의 요청 {reference}에서 확인하세요.)"
 RELAY_NO_CHAT = (
     "계약자가 텔레그램으로 연결되어 있지 않아 전달하지 못했습니다. 전화로 연락해 주세요."
 )
@@ -95,6 +110,7 @@ TOUCH_USAGE = "사용법: /{command} 번호 메모 (번호는 /mine 에서 확�
 TOUCH_EXAMPLES = {"visit": "현관에서 판촉물 전달, 대출 문의 있음", "call": "보험료 납입일 안내"}
 TOUCH_LABELS = {"visit": "방문", "phone": "전화 상담"}
 TOUCH_SAVED = "📝 {name} 님 {label} 기록을 저장했습니다."
+TOUCH_CLOSED_TASK = "\n계약 유지 관리 요청 {reference}도 이 기록으로 완료했습니다."
 AWAY_USAGE = "사용법: /away 시작일 종료일 (예: /away 2026-12-01 2026-12-05)\n해제: /away off"
 AWAY_SET = (
     "🏖 {start} ~ {end} 부재로 등록했습니다. 그동안 새 요청은 대리 담당자 또는 부서장에게 갑니다."
@@ -130,6 +146,9 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if query.data.startswith("req:"):
             await on_request_button(update, context, sessions)
             raise ApplicationHandlerStop
+        if query.data.startswith("ret:"):
+            await retention_ui.on_retention_button(update, context, sessions)
+            raise ApplicationHandlerStop
     message = update.message
     text = message.text if message is not None and message.text else ""
     command, args = parse_command(text, context.bot.username)
@@ -147,14 +166,11 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             raise ApplicationHandlerStop
         return
     if query is not None:  # some other button in an employee chat
-        await query.answer()
+        decorate(context.application, "answer to a stray button", query.answer())
         raise ApplicationHandlerStop
-    if message is None:
+    if message is None:  # an edit: the original was handled (and relayed) already
         raise ApplicationHandlerStop
-    try:
-        await on_employee_message(update, context, sessions, employee, command, args)
-    except WorkspaceError as error:
-        await message.reply_text(str(error))
+    await on_employee_message(update, context, sessions, employee, command, args)
     raise ApplicationHandlerStop
 
 
@@ -185,7 +201,7 @@ async def on_invite(
     chat_id = update.effective_chat.id
     async with session_scope(sessions) as session:
         redemption = await redeem_invite(session, code=code, chat_id=chat_id)
-    await update.message.reply_text(redemption.message)
+    await send_or_queue(context.bot, sessions, chat_id=chat_id, text=redemption.message)
     if redemption.outcome == "linked":
         try:
             await set_employee_commands(context.bot, chat_id)
@@ -228,10 +244,17 @@ async def refuse(
             telegram_update_id=update.update_id,
             telegram_message_id=update.message.message_id,
         )
-        await record_contact(
+        answer = await record_contact(
             session, direction="out", sender="bot", text=REFUSED, policyholder_id=ph_id
         )
-    await update.message.reply_text(REFUSED)
+    await send_or_queue(
+        context.bot,
+        sessions,
+        chat_id=update.message.chat_id,
+        text=REFUSED,
+        contact_id=answer.id,
+        policyholder_id=ph_id,
+    )
 
 
 # --- alert buttons -----------------------------------------------------------------------------
@@ -246,16 +269,19 @@ async def on_request_button(
         _, action, raw_id = query.data.split(":", 2)
         request_id = int(raw_id)
     except ValueError:
-        await query.answer()
+        decorate(context.application, "answer to a malformed button", query.answer())
         return
     async with session_scope(sessions) as session:
         employee = await session.scalar(
             select(Employee).where(Employee.telegram_chat_id == chat_id)
         )
         if employee is None:
-            await query.answer(BUTTON_REFUSED, show_alert=True)
+            decorate(
+                context.application,
+                "refusing a button",
+                query.answer(BUTTON_REFUSED, show_alert=True),
+            )
             return
-        await query.answer()
         if await _seen(session, update.update_id):  # Telegram delivered this press again
             return
         request = await session.get(Request, request_id)
@@ -274,8 +300,19 @@ async def on_request_button(
             answer=answer,
             request_id=request.id if request is not None else None,
         )
+        employee_id = employee.id
         reply_to = query.message.message_id if query.message is not None else None
-    await context.bot.send_message(chat_id, answer, reply_to_message_id=reply_to)
+    # Stored: now the press may be answered (a failure there costs nothing).
+    decorate(context.application, "answer to an alert button", query.answer())
+    await send_or_queue(
+        context.bot,
+        sessions,
+        chat_id=chat_id,
+        text=answer,
+        reply_to_message_id=reply_to,
+        employee_id=employee_id,
+        purpose="bot_reply",
+    )
     if request is not None:
         # In the background: a 429 on the edit must not hold up this chat's next updates.
         context.application.create_task(
@@ -315,46 +352,84 @@ async def refresh_alerts(
 
     Telegram errors are retried: after a 429 once ``retry_after`` has passed (at most
     ``MAX_EDIT_WAIT``), after a network error with a short backoff. Each attempt reads the
-    request afresh, so a late retry never puts back an older status.
+    request afresh, so a late retry never puts back an older status; and refreshes of one
+    request take turns (read, then edit), so one that read the request before a 완료 cannot
+    land its edit after the 완료's.
     """
-    pending: set[tuple[int, int]] | None = None
+    only: set[tuple[int, int]] | None = None
     for attempt in range(attempts):
-        async with sessions() as session:
-            request = await session.get(Request, request_id)
-            if request is None:
-                return
-            text, markup = await workspace.alert_view(session, request)
-            targets = await workspace.alert_messages(session, request)
-        if pending is not None:
-            targets = [t for t in targets if t in pending]
-        pending = set()
-        wait = 0.0
-        for chat_id, message_id in targets:
-            try:
-                await bot.edit_message_text(
-                    text,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    reply_markup=reply_markup_from_json(markup, bot),  # type: ignore[arg-type]
-                )
-            except RetryAfter as error:
-                pending.add((chat_id, message_id))
-                wait = max(wait, _seconds(error.retry_after))
-            except BadRequest as error:  # "message is not modified" and the like: nothing to do
-                log.debug("alert %s/%s not edited: %s", chat_id, message_id, error)
-            except Forbidden:
-                log.warning("alert %s/%s not edited: bot blocked", chat_id, message_id)
-            except (NetworkError, TelegramError) as error:
-                pending.add((chat_id, message_id))
-                wait = max(wait, float(2**attempt))
-                log.info("alert %s/%s not edited yet: %s", chat_id, message_id, error)
-        if not pending:
+        async with _alert_turn(request_id):
+            outcome = await _edit_alerts(bot, sessions, request_id, attempt, only)
+        if outcome is None or not outcome[0]:
             return
+        only, wait = outcome
         if attempt + 1 < attempts:
             await asyncio.sleep(min(wait, MAX_EDIT_WAIT))
-    log.warning(
-        "alerts of request %s not edited after %s attempts: %s", request_id, attempts, pending
-    )
+    log.warning("alerts of request %s not edited after %s attempts: %s", request_id, attempts, only)
+
+
+@dataclass
+class _Turns:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+_ALERT_TURNS: dict[int, _Turns] = {}
+
+
+@contextlib.asynccontextmanager
+async def _alert_turn(request_id: int) -> AsyncIterator[None]:
+    """One refresh of a request's alerts at a time (in this process); idle requests cost nothing."""
+    turns = _ALERT_TURNS.setdefault(request_id, _Turns())
+    turns.users += 1
+    try:
+        async with turns.lock:
+            yield
+    finally:
+        turns.users -= 1
+        if turns.users == 0:
+            del _ALERT_TURNS[request_id]
+
+
+async def _edit_alerts(
+    bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
+    request_id: int,
+    attempt: int,
+    only: set[tuple[int, int]] | None,
+) -> tuple[set[tuple[int, int]], float] | None:
+    """One round of edits; the alerts to retry and how long to wait, or None when gone."""
+    async with sessions() as session:
+        request = await session.get(Request, request_id)
+        if request is None:
+            return None
+        text, markup = await workspace.alert_view(session, request)
+        text = shorten(text, pointer=ALERT_POINTER.format(reference=request.reference))
+        targets = await workspace.alert_messages(session, request)
+    if only is not None:
+        targets = [t for t in targets if t in only]
+    pending: set[tuple[int, int]] = set()
+    wait = 0.0
+    for chat_id, message_id in targets:
+        try:
+            await bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=reply_markup_from_json(markup, bot),  # type: ignore[arg-type]
+            )
+        except RetryAfter as error:
+            pending.add((chat_id, message_id))
+            wait = max(wait, _seconds(error.retry_after))
+        except BadRequest as error:  # "message is not modified" and the like: nothing to do
+            log.debug("alert %s/%s not edited: %s", chat_id, message_id, error)
+        except Forbidden:
+            log.warning("alert %s/%s not edited: bot blocked", chat_id, message_id)
+        except (NetworkError, TelegramError) as error:
+            pending.add((chat_id, message_id))
+            wait = max(wait, float(2**attempt))
+            log.info("alert %s/%s not edited yet: %s", chat_id, message_id, error)
+    return pending, wait
 
 
 def _seconds(value: float | timedelta) -> float:
@@ -374,52 +449,134 @@ async def on_employee_message(
     message = update.message
     assert message is not None
     if command is not None:
-        await on_command(update, sessions, employee, command, args)
-        return
-    if not message.text:
-        await message.reply_text(TEXT_ONLY)
+        await on_command(update, context, sessions, employee, command, args)
         return
     async with session_scope(sessions) as session:
-        seen = await session.scalar(
-            select(Contact.id).where(Contact.telegram_update_id == update.update_id)
-        )
-        if seen is not None:  # Telegram delivered this update again
+        if await _seen(session, update.update_id):  # Telegram delivered this update again
             return
         me = await session.get(Employee, employee.id)
         assert me is not None
-        request: Request | None = None
-        if message.reply_to_message is not None:
-            request = await workspace.request_for_message(
-                session, chat_id=message.chat_id, message_id=message.reply_to_message.message_id
-            )
-            if request is None:
-                await message.reply_text(UNKNOWN_REPLY_TARGET)
-                return
-        elif me.reply_request_id is not None:
-            request = await session.get(Request, me.reply_request_id)
-        if request is None:
-            await message.reply_text(HINT)
-            return
-        contact = await workspace.relay_to_policyholder(
-            session,
-            request=request,
-            employee=me,
-            text=message.text,
-            telegram_update_id=update.update_id,
+        answer, request_id, policyholder_name = await _relay(session, update, me)
+    if answer is None:  # relayed (and stored as the relay); say whether Telegram took it
+        assert request_id is not None
+        status = await _deliver_relay(context.bot, sessions, request_id)
+        answer = {"sent": RELAYED, "failed": RELAY_FAILED}.get(status, RELAY_QUEUED).format(
+            policyholder=policyholder_name
         )
-        policyholder = await session.get(Policyholder, request.policyholder_id)
-        request_id = request.id
-    if contact is None:
-        await message.reply_text(RELAY_NO_CHAT)
-        return
-    await message.reply_text(RELAYED.format(policyholder=policyholder.name if policyholder else ""))
-    context.application.create_task(
-        refresh_alerts(context.bot, sessions, request_id), update=update
+        async with session_scope(sessions) as session:
+            await record_contact(
+                session,
+                direction="out",
+                sender="bot",
+                text=answer,
+                employee_id=employee.id,
+                request_id=request_id,
+            )
+        context.application.create_task(
+            refresh_alerts(context.bot, sessions, request_id), update=update
+        )
+    await send_or_queue(
+        context.bot,
+        sessions,
+        chat_id=message.chat_id,
+        text=answer,
+        employee_id=employee.id,
+        purpose="bot_reply",
     )
+
+
+async def _relay(
+    session: AsyncSession, update: Update, me: Employee
+) -> tuple[str | None, int | None, str]:
+    """Relay the employee's text to the policyholder it answers, in the caller's transaction.
+
+    Returns (None, request id, policyholder name) once relayed; otherwise the answer to give
+    the employee, after storing their message and that answer.
+    """
+    message = update.message
+    assert message is not None
+    request: Request | None = None
+    answer: str | None = None
+    if not message.text:
+        answer = TEXT_ONLY
+    elif message.reply_to_message is not None:
+        request = await workspace.request_for_message(
+            session, chat_id=message.chat_id, message_id=message.reply_to_message.message_id
+        )
+        if request is None:
+            answer = UNKNOWN_REPLY_TARGET
+    elif me.reply_request_id is not None:
+        request = await session.get(Request, me.reply_request_id)
+    if request is None and answer is None:
+        answer = HINT
+    if request is not None and answer is None:
+        try:
+            contact = await workspace.relay_to_policyholder(
+                session,
+                request=request,
+                employee=me,
+                text=message.text or "",
+                telegram_update_id=update.update_id,
+            )
+        except WorkspaceError as error:
+            answer = str(error)
+        else:
+            if contact is None:
+                answer = RELAY_NO_CHAT
+            else:
+                policyholder = await session.get(Policyholder, request.policyholder_id)
+                return None, request.id, policyholder.name if policyholder else ""
+    assert answer is not None
+    said = message.text or texts_of_media(message)
+    await _record_exchange(
+        session,
+        update,
+        employee=me,
+        said=said,
+        answer=answer,
+        request_id=request.id if request is not None else None,
+    )
+    return answer, None, ""
+
+
+def texts_of_media(message: Any) -> str:
+    """What the ledger says for an employee's non-text message."""
+    return "[사진]" if message.photo else "[텍스트가 아닌 메시지]"
+
+
+async def _deliver_relay(
+    bot: Bot, sessions: async_sessionmaker[AsyncSession], request_id: int
+) -> str:
+    """Try to deliver the request's queued relay right away: sent, failed or queued."""
+    async with sessions() as session:
+        ids = list(
+            await session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.request_id == request_id,
+                    OutboxMessage.purpose == "relay_out",
+                    OutboxMessage.status == outbox.PENDING,
+                )
+                .order_by(OutboxMessage.id)
+            )
+        )
+    if not ids:
+        return "queued"
+    await outbox.deliver_due(sessions, telegram_sender(bot), ids=ids)
+    async with sessions() as session:
+        statuses = set(
+            await session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(ids)))
+        )
+    if statuses == {outbox.SENT}:
+        return "sent"
+    if outbox.FAILED in statuses:
+        return "failed"
+    return "queued"
 
 
 async def on_command(
     update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
     sessions: async_sessionmaker[AsyncSession],
     employee: Employee,
     command: str,
@@ -452,7 +609,14 @@ async def on_command(
         await _record_exchange(
             session, update, employee=me, said=message.text or f"/{command}", answer=answer
         )
-    await message.reply_text(answer)
+    await send_or_queue(
+        context.bot,
+        sessions,
+        chat_id=message.chat_id,
+        text=answer,
+        employee_id=employee.id,
+        purpose="bot_reply",
+    )
 
 
 async def _seen(session: AsyncSession, update_id: int) -> bool:
@@ -544,14 +708,16 @@ async def _touch(session: AsyncSession, employee: Employee, command: str, args: 
         return TOUCH_USAGE.format(command=command, example=TOUCH_EXAMPLES[command])
     policyholder = await workspace.find_my_policyholder(session, employee=employee, key=key)
     channel = "visit" if command == "visit" else "phone"
-    await workspace.log_touch(
+    contact = await workspace.log_touch(
         session,
         employee=employee,
         policyholder=policyholder,
         channel=channel,
         note=note,
     )
-    return TOUCH_SAVED.format(name=policyholder.name, label=TOUCH_LABELS[channel])
+    saved = TOUCH_SAVED.format(name=policyholder.name, label=TOUCH_LABELS[channel])
+    task = await retention.close_on_touch(session, contact=contact, employee=employee)
+    return saved + (TOUCH_CLOSED_TASK.format(reference=task.reference) if task else "")
 
 
 def parse_day(value: str, today: date) -> date:
@@ -601,7 +767,7 @@ async def on_rating_button(
         _, raw_id, value = query.data.split(":", 2)
         request_id = int(raw_id)
     except ValueError:
-        await query.answer()
+        decorate(context.application, "answer to a malformed rating", query.answer())
         return
     accepted = False
     async with session_scope(sessions) as session:
@@ -627,9 +793,14 @@ async def on_rating_button(
                     stars=int(value),
                     telegram_update_id=update.update_id,
                 )
-    await query.answer(RATING_THANKS_TOAST if accepted else RATING_EXPIRED)
+    decorate(
+        context.application,
+        "answer to a rating",
+        query.answer(RATING_THANKS_TOAST if accepted else RATING_EXPIRED),
+    )
     if accepted or seen is None:
-        try:
-            await query.edit_message_reply_markup(reply_markup=None)
-        except TelegramError:
-            log.debug("rating keyboard not removed", exc_info=True)
+        decorate(
+            context.application,
+            "removing the rating keyboard",
+            query.edit_message_reply_markup(reply_markup=None),
+        )

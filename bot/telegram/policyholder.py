@@ -1,10 +1,24 @@
-"""Policyholder handlers: verification first, then every message through the conversation."""
+"""Policyholder handlers: verification first, then every message through the conversation.
 
+Policyholders talk to the bot in private chats only (a group's chat id must never become a
+policyholder's chat). Every update is stored before any Bot API call is made for it; the
+answer is sent or, if Telegram does not take it now, queued, and the cosmetic calls (typing…,
+removing pressed buttons, answering the press) are best-effort (``bot.telegram.delivery``).
+An edited message is stored as an edit of the original and does not run the dialogue again.
+"""
+
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
-from sqlalchemy import update as sql_update
-from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.constants import ChatAction
+from telegram import (
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -18,16 +32,25 @@ from bot import texts
 from bot.clock import SEOUL
 from bot.conversation import Inbound, Outgoing, handle_message
 from bot.db import session_scope
-from bot.db.models import Contact, Employee, Policyholder
+from bot.db.models import Employee, Policyholder
 from bot.services import verification
-from bot.services.ledger import record_contact, record_inbound_once
+from bot.services.ledger import (
+    answered_since,
+    original_of,
+    record_contact,
+    record_inbound_once,
+)
+from bot.services.outbox import enqueue
 from bot.services.phones import format_phone, normalize_phone
 from bot.telegram.context import BotServices, services
+from bot.telegram.delivery import Delivery, Markup, best_effort, decorate, send_or_queue
 from bot.telegram.rendering import button_title, inline_keyboard
 
 log = logging.getLogger(__name__)
 
 GREET_PAYLOAD = "/greet"
+PRIVATE = filters.ChatType.PRIVATE
+NEW = filters.UpdateType.MESSAGE  # a new message, not an edit
 
 
 def share_phone_keyboard() -> ReplyKeyboardMarkup:
@@ -38,30 +61,61 @@ def share_phone_keyboard() -> ReplyKeyboardMarkup:
     )
 
 
-async def send_outgoing(message: Message, svc: BotServices, outgoing: list[Outgoing]) -> None:
-    """Send stored replies and remember their Telegram message ids."""
-    for item in outgoing:
-        sent = await message.get_bot().send_message(
-            message.chat_id, item.text, reply_markup=inline_keyboard(item.buttons)
+async def send_outgoing(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, outgoing: list[Outgoing], policyholder_id: int
+) -> None:
+    """Send stored replies in order; once one has to wait in the outbox, the rest wait too."""
+    svc = services(context)
+    for index, item in enumerate(outgoing):
+        delivery = await send_or_queue(
+            context.bot,
+            svc.sessions,
+            chat_id=chat_id,
+            text=item.text,
+            reply_markup=inline_keyboard(item.buttons),
+            contact_id=item.contact_id,
+            policyholder_id=policyholder_id,
         )
-        if item.contact_id is not None:
+        if delivery is Delivery.BLOCKED:
+            return
+        if delivery is Delivery.QUEUED:
             async with session_scope(svc.sessions) as session:
-                await session.execute(
-                    sql_update(Contact)
-                    .where(Contact.id == item.contact_id)
-                    .values(telegram_message_id=sent.message_id)
-                )
+                for later in outgoing[index + 1 :]:
+                    markup = inline_keyboard(later.buttons)
+                    await enqueue(
+                        session,
+                        chat_id=chat_id,
+                        text=later.text,
+                        reply_markup=markup.to_dict() if markup else None,
+                        contact_id=later.contact_id,
+                        policyholder_id=policyholder_id,
+                        purpose="reply",
+                    )
+            return
 
 
 async def _say_unverified(
-    message: Message, svc: BotServices, text: str, *, keyboard: bool = True
+    message: Message,
+    context: ContextTypes.DEFAULT_TYPE,
+    text: str,
+    *,
+    markup: Markup | None = None,
+    keyboard: bool = True,
 ) -> None:
     """Answer someone not yet verified, and log the answer."""
+    svc = services(context)
     async with session_scope(svc.sessions) as session:
-        await record_contact(
+        contact = await record_contact(
             session, direction="out", sender="bot", text=text, telegram_user_id=message.chat_id
         )
-    await message.reply_text(text, reply_markup=share_phone_keyboard() if keyboard else None)
+    await send_or_queue(
+        context.bot,
+        svc.sessions,
+        chat_id=message.chat_id,
+        text=text,
+        reply_markup=markup or (share_phone_keyboard() if keyboard else None),
+        contact_id=contact.id,
+    )
 
 
 async def _log_unverified(update: Update, svc: BotServices, text: str) -> bool:
@@ -85,13 +139,35 @@ async def _verified(svc: BotServices, telegram_user_id: int) -> Policyholder | N
         return await verification.policyholder_for_telegram(session, telegram_user_id)
 
 
-async def _converse(update: Update, svc: BotServices, inbound: Inbound) -> None:
-    message = update.effective_message
-    assert message is not None
-    await message.get_bot().send_chat_action(message.chat_id, ChatAction.TYPING)
-    outgoing = await handle_message(svc.sessions, svc.rasa, inbound)
+async def _converse(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    inbound: Inbound,
+    *,
+    after_storing: list[tuple[str, Callable[[], Awaitable[object]]]] | None = None,
+) -> None:
+    """One message through the dialogue: stored, then typing… while Rasa thinks, then the
+    answer. ``after_storing`` are cosmetic calls to make once the message is in the ledger."""
+    svc = services(context)
+    typing: list[asyncio.Task[bool]] = []
+
+    def stored(answering: bool) -> None:
+        for what, call in after_storing or []:
+            decorate(context.application, what, call())
+        if answering:
+            typing.append(
+                decorate(
+                    context.application,
+                    "typing indicator",
+                    context.bot.send_chat_action(chat_id, ChatAction.TYPING),
+                )
+            )
+
+    outgoing = await handle_message(svc.sessions, svc.rasa, inbound, on_stored=stored)
+    for task in typing:
+        task.cancel()  # a chat action still on its way would show "typing…" after the answer
     if outgoing:
-        await send_outgoing(message, svc, outgoing)
+        await send_outgoing(context, chat_id, outgoing, inbound.policyholder_id)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -102,9 +178,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     policyholder = await _verified(svc, user.id)
     if policyholder is None:
         if await _log_unverified(update, svc, message.text or "/start"):
-            await _say_unverified(message, svc, texts.WELCOME)
+            await _say_unverified(message, context, texts.WELCOME)
         return
-    await _converse(update, svc, _inbound(update, policyholder, GREET_PAYLOAD, shown=message.text))
+    await _converse(
+        context, message.chat_id, _inbound(update, policyholder, GREET_PAYLOAD, shown=message.text)
+    )
 
 
 def _inbound(
@@ -139,40 +217,42 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         )
     phone = svc.settings.company_phone
     if outcome.status == "need_birth":
-        assert outcome.policyholder is not None
         await _say_unverified(
-            message, svc, texts.ASK_BIRTH.format(name=outcome.policyholder.name), keyboard=False
-        )
-        await message.get_bot().send_message(
-            message.chat_id, "👇", reply_markup=ReplyKeyboardRemove()
+            message,
+            context,
+            texts.ASK_BIRTH,
+            markup=ReplyKeyboardRemove(),  # the share-phone button has done its job
         )
     elif outcome.status == "not_own_contact":
-        await _say_unverified(message, svc, texts.NOT_OWN_CONTACT + _tries(outcome))
+        await _say_unverified(message, context, texts.NOT_OWN_CONTACT + _tries(outcome))
     elif outcome.status == "unknown_number":
         await _say_unverified(
-            message, svc, texts.UNKNOWN_NUMBER.format(phone=phone) + _tries(outcome)
+            message, context, texts.UNKNOWN_NUMBER.format(phone=phone) + _tries(outcome)
         )
     else:
-        await _say_locked(message, svc, outcome)
+        await _say_locked(message, context, outcome)
 
 
 def _tries(outcome: verification.Outcome) -> str:
     return texts.WRONG_TRIES.format(tries=outcome.tries_left)
 
 
-async def _say_locked(message: Message, svc: BotServices, outcome: verification.Outcome) -> None:
+async def _say_locked(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, outcome: verification.Outcome
+) -> None:
     until = (
         outcome.locked_until.astimezone(SEOUL).strftime("%H시 %M분") if outcome.locked_until else ""
     )
     await _say_unverified(
         message,
-        svc,
-        texts.LOCKED.format(until=until, phone=svc.settings.company_phone),
+        context,
+        texts.LOCKED.format(until=until, phone=services(context).settings.company_phone),
         keyboard=False,
     )
 
 
-async def _verify_birth(update: Update, svc: BotServices, text: str) -> None:
+async def _verify_birth(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    svc = services(context)
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     async with session_scope(svc.sessions) as session:
@@ -191,7 +271,7 @@ async def _verify_birth(update: Update, svc: BotServices, text: str) -> None:
             else texts.VERIFIED_NO_EMPLOYEE.format(name=name)
         )
         async with session_scope(svc.sessions) as session:
-            await record_contact(
+            contact = await record_contact(
                 session,
                 direction="out",
                 sender="bot",
@@ -200,17 +280,25 @@ async def _verify_birth(update: Update, svc: BotServices, text: str) -> None:
                 telegram_user_id=user.id,
                 employee_id=outcome.policyholder.employee_id,
             )
-        await message.reply_text(reply, reply_markup=ReplyKeyboardRemove())
+        await send_or_queue(
+            context.bot,
+            svc.sessions,
+            chat_id=message.chat_id,
+            text=reply,
+            reply_markup=ReplyKeyboardRemove(),
+            contact_id=contact.id,
+            policyholder_id=outcome.policyholder.id,
+        )
     elif outcome.status == "bad_birth_format":
-        await _say_unverified(message, svc, texts.BAD_BIRTH_FORMAT, keyboard=False)
+        await _say_unverified(message, context, texts.BAD_BIRTH_FORMAT, keyboard=False)
     elif outcome.status == "wrong_birth":
         await _say_unverified(
-            message, svc, texts.WRONG_BIRTH.format(tries=outcome.tries_left), keyboard=False
+            message, context, texts.WRONG_BIRTH.format(tries=outcome.tries_left), keyboard=False
         )
     elif outcome.status == "locked":
-        await _say_locked(message, svc, outcome)
+        await _say_locked(message, context, outcome)
     else:
-        await _say_unverified(message, svc, texts.VERIFY_FIRST)
+        await _say_unverified(message, context, texts.VERIFY_FIRST)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -223,7 +311,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if policyholder is not None:
         # Commands other than /start just bring up the greeting and menu.
         said = GREET_PAYLOAD if text.startswith("/") else text
-        await _converse(update, svc, _inbound(update, policyholder, said, shown=text))
+        await _converse(context, message.chat_id, _inbound(update, policyholder, said, shown=text))
         return
     async with session_scope(svc.sessions) as session:
         outcome = await verification.current(session, user.id)
@@ -232,26 +320,46 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _log_unverified(update, svc, logged):
         return
     if outcome.status == "need_birth":
-        await _verify_birth(update, svc, text)
+        await _verify_birth(update, context, text)
     elif outcome.status == "locked":
-        await _say_locked(message, svc, outcome)
+        await _say_locked(message, context, outcome)
     else:
-        await _say_unverified(message, svc, texts.VERIFY_FIRST)
+        await _say_unverified(message, context, texts.VERIFY_FIRST)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A policyholder pressed an inline button: its payload goes to the dialogue."""
+    """A policyholder pressed an inline button: its payload goes to the dialogue.
+
+    The press is stored first; answering it and removing the buttons (single-use, so an old
+    choice cannot be pressed again) come after and may fail. A press on a message the customer
+    has already moved past is stored and answered "이미 처리된 선택이에요", never run again.
+    """
     svc = services(context)
     query = update.callback_query
     assert query is not None
-    await query.answer()
-    policyholder = await _verified(svc, query.from_user.id)
     message = query.message
-    if policyholder is None or not isinstance(message, Message) or not query.data:
+    chat = update.effective_chat
+    policyholder = await _verified(svc, query.from_user.id)
+    if (
+        policyholder is None
+        or chat is None
+        or chat.type != ChatType.PRIVATE
+        or not isinstance(message, Message)
+        or not query.data
+    ):
+        decorate(context.application, "answer to a foreign button", query.answer())
         return
     title = button_title(message.reply_markup, query.data) or query.data
-    # Buttons are single-use: remove them so an old choice cannot be pressed again.
-    await query.edit_message_reply_markup(None)
+    async with session_scope(svc.sessions) as session:
+        stale = await answered_since(
+            session,
+            policyholder_id=policyholder.id,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+        )
+    if stale:
+        await _on_stale_press(update, context, policyholder, message, title)
+        return
     inbound = Inbound(
         policyholder_id=policyholder.id,
         text=query.data,
@@ -259,9 +367,56 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         telegram_user_id=query.from_user.id,
         update_id=update.update_id,
     )
-    outgoing = await handle_message(svc.sessions, svc.rasa, inbound)
-    if outgoing:
-        await send_outgoing(message, svc, outgoing)
+    cosmetics: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("answer to a button press", query.answer),
+        ("removing used buttons", lambda: query.edit_message_reply_markup(None)),
+    ]
+    await _converse(context, message.chat_id, inbound, after_storing=cosmetics)
+
+
+async def _on_stale_press(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    policyholder: Policyholder,
+    message: Message,
+    title: str,
+) -> None:
+    """Keep the press in the ledger and say calmly that its step is over."""
+    svc = services(context)
+    query = update.callback_query
+    assert query is not None
+    async with session_scope(svc.sessions) as session:
+        stored = await record_inbound_once(
+            session,
+            sender="policyholder",
+            text=texts.STALE_CHOICE_LEDGER.format(title=title),
+            policyholder_id=policyholder.id,
+            employee_id=policyholder.employee_id,
+            telegram_user_id=query.from_user.id,
+            telegram_update_id=update.update_id,
+        )
+        if stored is None:  # Telegram delivered this press again
+            return
+        answer = await record_contact(
+            session,
+            direction="out",
+            sender="bot",
+            text=texts.STALE_CHOICE,
+            policyholder_id=policyholder.id,
+            employee_id=policyholder.employee_id,
+        )
+    if message.reply_markup is not None:
+        decorate(context.application, "removing old buttons", query.edit_message_reply_markup(None))
+    # A toast is the calm answer; only if Telegram will not show it does it become a message.
+    if not await best_effort("stale press toast", query.answer(texts.STALE_CHOICE)):
+        await send_or_queue(
+            context.bot,
+            svc.sessions,
+            chat_id=message.chat_id,
+            text=texts.STALE_CHOICE,
+            contact_id=answer.id,
+            policyholder_id=policyholder.id,
+        )
 
 
 def media_kind(message: Message) -> str:
@@ -290,7 +445,7 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     policyholder = await _verified(svc, user.id)
     if policyholder is None:
         if await _log_unverified(update, svc, shown):
-            await _say_unverified(message, svc, texts.VERIFY_FIRST)
+            await _say_unverified(message, context, texts.VERIFY_FIRST)
         return
     async with session_scope(svc.sessions) as session:
         stored = await record_inbound_once(
@@ -314,13 +469,100 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
         )
-    await send_outgoing(message, svc, [Outgoing(reply, [], out.id)])
+    await send_outgoing(context, message.chat_id, [Outgoing(reply, [], out.id)], policyholder.id)
+
+
+async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: stored as an edit of the original, never a new turn.
+
+    The dialogue already answered the original; running it again would, for example, open a
+    second request for an edited wish. The customer is told that a new message is the way to
+    change course.
+    """
+    svc = services(context)
+    message, user = update.edited_message, update.effective_user
+    if message is None or user is None:
+        return
+    policyholder = await _verified(svc, user.id)
+    async with session_scope(svc.sessions) as session:
+        original = await original_of(
+            session, telegram_user_id=user.id, telegram_message_id=message.message_id
+        )
+        text = message.text or message.caption or ""
+        stored = await record_inbound_once(
+            session,
+            sender="policyholder" if policyholder else "unknown",
+            # Before verification an edit may be a birth date: only the fact is kept.
+            text=texts.EDIT_LEDGER.format(text=text)
+            if policyholder
+            else texts.EDIT_LEDGER_UNVERIFIED,
+            policyholder_id=policyholder.id if policyholder else None,
+            employee_id=policyholder.employee_id if policyholder else None,
+            telegram_user_id=user.id,
+            telegram_update_id=update.update_id,
+            telegram_message_id=message.message_id,
+            edit_of_id=original.id if original else None,
+            request_id=original.request_id if original else None,
+        )
+        if stored is None or policyholder is None:
+            return
+        note = await record_contact(
+            session,
+            direction="out",
+            sender="bot",
+            text=texts.EDIT_NOTED,
+            policyholder_id=policyholder.id,
+            employee_id=policyholder.employee_id,
+        )
+    await send_outgoing(
+        context, message.chat_id, [Outgoing(texts.EDIT_NOTED, [], note.id)], policyholder.id
+    )
+
+
+async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command to the bot in a group: stored, and pointed to the private chat.
+
+    Verification and everything after it happen only in a private chat, so a group's chat id
+    never becomes where a policyholder's answers (or an employee's replies) are sent.
+    """
+    svc = services(context)
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    async with session_scope(svc.sessions) as session:
+        stored = await record_inbound_once(
+            session,
+            sender="unknown",
+            text=texts.GROUP_LEDGER.format(text=message.text or ""),
+            telegram_user_id=user.id,
+            telegram_update_id=update.update_id,
+            telegram_message_id=message.message_id,
+        )
+        if stored is None:
+            return
+        answer = await record_contact(
+            session,
+            direction="out",
+            sender="bot",
+            text=texts.PRIVATE_ONLY,
+            telegram_user_id=user.id,
+        )
+    await send_or_queue(
+        context.bot,
+        svc.sessions,
+        chat_id=message.chat_id,
+        text=texts.PRIVATE_ONLY,
+        contact_id=answer.id,
+        reply_to_message_id=message.message_id,
+    )
 
 
 def register(application: Application) -> None:
     """Add the policyholder handlers (group 0, after the employee workspace's)."""
-    application.add_handler(CommandHandler("start", start))
-    application.add_handler(MessageHandler(filters.CONTACT, on_contact))
-    application.add_handler(MessageHandler(filters.TEXT, on_text))
+    application.add_handler(CommandHandler("start", start, filters=PRIVATE & NEW))
+    application.add_handler(MessageHandler(PRIVATE & NEW & filters.CONTACT, on_contact))
+    application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT, on_text))
+    application.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, on_edit))
     application.add_handler(CallbackQueryHandler(on_button))
-    application.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, on_media))
+    application.add_handler(MessageHandler(PRIVATE & NEW & ~filters.StatusUpdate.ALL, on_media))
+    application.add_handler(MessageHandler(~PRIVATE & NEW & filters.COMMAND, on_group_command))

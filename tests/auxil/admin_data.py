@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +18,7 @@ from bot.db.models import (
     Contact,
     Department,
     Employee,
+    OutboxMessage,
     Policyholder,
     Request,
     RequestEvent,
@@ -26,6 +28,8 @@ from bot.services.admin_users import create_admin_user
 PASSWORD = "비밀번호-1234"
 SCRIPT_TEXT = "<script>alert('xss')</script> 이거 보이나요?"
 LOAN_TEXT = "약관대출받고싶어요"
+UNDELIVERED_ALERT = "[대출] R-20261124-0001 알림 (전달 실패)"
+UNDELIVERED_NOTICE = "요청하신 건이 접수됐어요. (전달 실패)"
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=SEOUL).astimezone(UTC)  # Monday after W48
 
 
@@ -357,6 +361,41 @@ async def build_admin_data(sessions: async_sessionmaker[AsyncSession]) -> AdminD
         await s.flush()
         data.contacts = {key: c.id for key, c in keyed.items()}
 
+        # The outbox gave up on two messages in the week (김영환's alert, a notice to 이영숙)
+        # and delivered a third: "발송 실패" lists two, the report counts two for 김영환.
+        def queued(text: str, chat: int, created: datetime, status: str, **ids: Any) -> None:
+            s.add(
+                OutboxMessage(
+                    chat_id=chat,
+                    text=text,
+                    status=status,
+                    attempts=150 if status == "failed" else 1,
+                    last_error="TimedOut: Timed out" if status == "failed" else None,
+                    created_at=created,
+                    next_attempt_at=created,
+                    **ids,
+                )
+            )
+
+        queued(
+            UNDELIVERED_ALERT,
+            900001,
+            seoul(25, 9),
+            "failed",
+            employee_id=kim.id,
+            request_id=loan.id,
+        )
+        queued(
+            UNDELIVERED_NOTICE,
+            555001,
+            seoul(26, 9),
+            "failed",
+            policyholder_id=lee.id,
+            purpose="ack_notice",
+        )
+        queued("전달된 알림", 900001, seoul(26, 10), "sent", employee_id=kim.id)
+        await s.flush()
+
         await create_admin_user(s, username="admin", password=PASSWORD, role="admin")
         await create_admin_user(
             s, username="planning_head", password=PASSWORD, role="head", department_name="기획부"
@@ -373,4 +412,14 @@ async def build_admin_data(sessions: async_sessionmaker[AsyncSession]) -> AdminD
     return data
 
 
-__all__ = ["LOAN_TEXT", "NOW", "PASSWORD", "SCRIPT_TEXT", "AdminData", "build_admin_data", "seoul"]
+__all__ = [
+    "LOAN_TEXT",
+    "NOW",
+    "PASSWORD",
+    "SCRIPT_TEXT",
+    "UNDELIVERED_ALERT",
+    "UNDELIVERED_NOTICE",
+    "AdminData",
+    "build_admin_data",
+    "seoul",
+]

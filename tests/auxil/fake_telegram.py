@@ -3,8 +3,14 @@
 python-telegram-bot talks to it over real HTTP exactly as it talks to api.telegram.org once the
 application is built with ``base_url(fake.base_url)``. Tests push updates (text, contacts,
 stickers, callback presses …) that the bot receives through ``getUpdates``, and inspect what the
-bot sent. Failures (429 flood control, 403 blocked by the user) can be injected per method and
-chat.
+bot sent.
+
+The fake is no kinder than Telegram: editing a message to what it already shows answers 400
+"message is not modified", a message older than 48 hours "can't be edited", a callback query can
+be answered once, and texts over 4,096 characters (UTF-16 code units) are refused. Faults can be
+injected per method, per chat and per call (``fail``): 429 with ``retry_after``, 400 "message is
+not modified" / "message can't be edited", 403 bot blocked, 500, a timeout (the answer comes
+after the client gave up), and ``true`` where a Message is expected.
 
 Usage::
 
@@ -130,13 +136,47 @@ class WebhookDelivery:
     secret: str | None  # the header sent
 
 
+EDIT_WINDOW_SECONDS = 48 * 60 * 60  # Telegram: bot messages can be edited for 48 hours
+MAX_TEXT_UTF16 = 4096
+
+# Telegram's own answers for the injectable faults: (HTTP status, description).
+FAULTS: dict[str, tuple[int, str]] = {
+    "flood": (429, "Too Many Requests: retry after {retry_after}"),
+    "not_modified": (
+        400,
+        "Bad Request: message is not modified: specified new message content and reply markup "
+        "are exactly the same as a current content and reply markup of the message",
+    ),
+    "cant_edit": (400, "Bad Request: message can't be edited"),
+    "blocked": (403, "Forbidden: bot was blocked by the user"),
+    "server_error": (500, "Internal Server Error"),
+    "timeout": (0, ""),  # no answer until the client has given up
+    "true": (200, ""),  # ``true`` instead of the Message the method normally returns
+}
+
+
 @dataclass
-class _Failure:
+class Fault:
+    """An injected fault: the matching calls it lets through first, then how often it fires."""
+
     method: str
+    kind: str
     chat_id: int | None
-    status: int
-    description: str
-    retry_after: int | None
+    retry_after: int
+    skip: int  # matching calls answered normally before the fault starts
+    times: int | None  # None: every matching call from then on
+    description: str | None = None
+    hang: float = 7.0  # "timeout": seconds before answering (PTB's default read timeout is 5)
+    status: int | None = None  # another HTTP status than the kind's (``fail_next`` with e.g. 401)
+    seen: int = 0  # matching calls so far
+    fired: int = 0  # calls that got the fault
+
+    def matches(self, method: str, chat_id: int | None) -> bool:
+        return self.method.lower() == method.lower() and self.chat_id in (None, chat_id)
+
+    @property
+    def spent(self) -> bool:
+        return self.times is not None and self.fired >= self.times
 
 
 class _QuietServer(uvicorn.Server):
@@ -172,7 +212,9 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(first_update_id)
         self._callback_ids = itertools.count(1)
-        self._failures: list[_Failure] = []
+        self.faults: list[Fault] = []
+        self._callback_queries: set[str] = set()
+        self._answered_callbacks: set[str] = set()
         self._blocked: set[int] = set()
         self._changed = asyncio.Condition()
         self._server: uvicorn.Server | None = None
@@ -248,11 +290,18 @@ class FakeTelegram:
     def _chat(self, user_id: int, first_name: str) -> dict[str, Any]:
         return {"id": user_id, "type": "private", "first_name": first_name}
 
-    def _message(self, user_id: int, first_name: str, **content: Any) -> dict[str, Any]:
+    def _message(
+        self, user_id: int, first_name: str, *, group_id: int | None = None, **content: Any
+    ) -> dict[str, Any]:
+        chat = (
+            self._chat(user_id, first_name)
+            if group_id is None
+            else {"id": group_id, "type": "group", "title": "가족 단톡방"}
+        )
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": self._chat(user_id, first_name),
+            "chat": chat,
             "from": self._user(user_id, first_name),
             **content,
         }
@@ -262,6 +311,8 @@ class FakeTelegram:
     def push_raw(self, update: dict[str, Any]) -> int:
         """Queue an update as given (e.g. to repeat an update id); returns its update_id."""
         update = dict(update)  # a repeat is a distinct delivery
+        if "callback_query" in update:
+            self._callback_queries.add(str(update["callback_query"]["id"]))
         self.updates.append(update)
         self._pending.append(update)
         self._notify()
@@ -271,6 +322,17 @@ class FakeTelegram:
         message = self._message(user_id, first_name, **content)
         return self.push_raw({"update_id": next(self._update_ids), "message": message})
 
+    def push_edit(self, user_id: int, message_id: int, text: str) -> int:
+        """The user edits their earlier text message ``message_id`` (an ``edited_message``)."""
+        original = self._user_messages[message_id]
+        edited = {**original, "text": text, "edit_date": int(time.time())}
+        self._user_messages[message_id] = edited
+        return self.push_raw({"update_id": next(self._update_ids), "edited_message": edited})
+
+    def last_user_message_id(self, user_id: int) -> int:
+        """The id of the latest message ``user_id`` sent (e.g. to edit it)."""
+        return max(m for m, msg in self._user_messages.items() if msg["from"]["id"] == user_id)
+
     def push_text(
         self,
         user_id: int,
@@ -278,8 +340,10 @@ class FakeTelegram:
         *,
         reply_to_message_id: int | None = None,
         first_name: str = "사용자",
+        group_id: int | None = None,
     ) -> int:
-        """A private text message from ``user_id``; commands get a bot_command entity."""
+        """A text message from ``user_id``, in their private chat or in the group ``group_id``
+        (a negative id); commands get a bot_command entity."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split()[0]
@@ -292,7 +356,7 @@ class FakeTelegram:
             ]
         if reply_to_message_id is not None:
             content["reply_to_message"] = self._message_by_id(reply_to_message_id)
-        return self._push_message(user_id, first_name, **content)
+        return self._push_message(user_id, first_name, group_id=group_id, **content)
 
     def push_contact(
         self,
@@ -301,12 +365,13 @@ class FakeTelegram:
         contact_user_id: int | None,
         *,
         first_name: str = "사용자",
+        group_id: int | None = None,
     ) -> int:
         """A shared contact card; ``contact_user_id == user_id`` means the user's own number."""
         contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
         if contact_user_id is not None:
             contact["user_id"] = contact_user_id
-        return self._push_message(user_id, first_name, contact=contact)
+        return self._push_message(user_id, first_name, group_id=group_id, contact=contact)
 
     def push_sticker(self, user_id: int, *, first_name: str = "사용자") -> int:
         """A sticker message."""
@@ -367,8 +432,10 @@ class FakeTelegram:
                 "from": self._bot_user(),
                 "text": "",
             }
+        query_id = str(next(self._callback_ids))
+        self._callback_queries.add(query_id)
         query = {
-            "id": str(next(self._callback_ids)),
+            "id": query_id,
             "from": self._user(user_id, first_name),
             "chat_instance": f"ci-{user_id}",
             "data": data,
@@ -381,6 +448,36 @@ class FakeTelegram:
         return next(self._update_ids)
 
     # ------------------------------------------------------------------ failure injection
+    def fail(
+        self,
+        method: str,
+        kind: str,
+        *,
+        chat_id: int | None = None,
+        times: int | None = 1,
+        skip: int = 0,
+        retry_after: int = 1,
+        description: str | None = None,
+        hang: float = 7.0,
+    ) -> Fault:
+        """Make calls of ``method`` (to ``chat_id``, if given) fail like Telegram does.
+
+        ``kind`` is one of ``FAULTS``. The first ``skip`` matching calls are answered normally,
+        then ``times`` calls (``None``: all of them) get the fault. The returned ``Fault`` counts
+        how often it fired, so a test can check that its fault really happened.
+        """
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind!r}; one of {sorted(FAULTS)}")
+        fault = Fault(
+            method, kind, chat_id, retry_after, skip, times, description=description, hang=hang
+        )
+        self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        """Answer every call normally again."""
+        self.faults.clear()
+
     def fail_next(
         self,
         method: str,
@@ -389,18 +486,23 @@ class FakeTelegram:
         status: int = 429,
         retry_after: int | None = 1,
         description: str | None = None,
-    ) -> None:
+    ) -> Fault:
         """Make the next ``method`` call (to ``chat_id``, if given) fail once with ``status``."""
-        if description is None:
-            description = {
-                429: f"Too Many Requests: retry after {retry_after}",
-                403: "Forbidden: bot was blocked by the user",
-                400: "Bad Request: message text is empty",
-                500: "Internal Server Error",
-            }.get(status, "Error")
-        self._failures.append(
-            _Failure(method, chat_id, status, description, retry_after if status == 429 else None)
+        kind = {429: "flood", 403: "blocked", 500: "server_error"}.get(status)
+        if kind is None:
+            kind = "cant_edit" if status == 400 else "server_error"
+            description = description or (
+                "Bad Request: message text is empty" if status == 400 else "Error"
+            )
+        fault = self.fail(
+            method, kind, chat_id=chat_id, retry_after=retry_after or 1, description=description
         )
+        fault.status = status
+        return fault
+
+    def age_message(self, message_id: int, *, hours: float) -> None:
+        """Pretend the bot message was sent ``hours`` ago (older than 48 h: no more edits)."""
+        self._messages[message_id].date = int(time.time() - hours * 3600)
 
     def block_chat(self, chat_id: int) -> None:
         """Every later send to ``chat_id`` answers 403 "bot was blocked by the user"."""
@@ -592,7 +694,11 @@ class FakeTelegram:
         message: dict[str, Any] = {
             "message_id": sent.message_id,
             "date": sent.date,
-            "chat": {"id": sent.chat_id, "type": "private", "first_name": "사용자"},
+            "chat": (
+                {"id": sent.chat_id, "type": "private", "first_name": "사용자"}
+                if sent.chat_id > 0
+                else {"id": sent.chat_id, "type": "group", "title": "가족 단톡방"}
+            ),
             "from": self._bot_user(),
             "text": sent.text,
         }
@@ -645,24 +751,49 @@ class FakeTelegram:
         params = await self._params(request)
         self.calls.append(Call(method, params, time.monotonic()))
         self._notify()
-        failure = self._take_failure(method, params)
-        if failure is not None:
-            return failure
+        fault = self._take_fault(method, params)
+        if fault is not None:
+            return await self._fault_answer(fault, method, params)
+        if method.startswith(("send", "edit", "copy", "forward")) and (
+            _int_or_none(params.get("chat_id")) in self._blocked
+        ):
+            return _error(403, "Forbidden: bot was blocked by the user")
+        return await self._answer(method, params)
+
+    async def _answer(self, method: str, params: dict[str, Any]) -> JSONResponse:
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             return _ok(True)
-        return await handler(params)
+        result: JSONResponse = await handler(params)
+        return result
 
-    def _take_failure(self, method: str, params: dict[str, Any]) -> JSONResponse | None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         chat_id = _int_or_none(params.get("chat_id"))
-        for failure in self._failures:
-            if failure.method.lower() == method.lower() and failure.chat_id in (None, chat_id):
-                self._failures.remove(failure)
-                extra = {"retry_after": failure.retry_after} if failure.retry_after else None
-                return _error(failure.status, failure.description, extra)
-        if method.startswith(("send", "edit", "copy", "forward")) and chat_id in self._blocked:
-            return _error(403, "Forbidden: bot was blocked by the user")
+        for fault in self.faults:
+            if fault.spent or not fault.matches(method, chat_id):
+                continue
+            fault.seen += 1
+            if fault.seen <= fault.skip:
+                continue
+            fault.fired += 1
+            return fault
         return None
+
+    async def _fault_answer(
+        self, fault: Fault, method: str, params: dict[str, Any]
+    ) -> JSONResponse:
+        self._notify()
+        if fault.kind == "timeout":
+            # Telegram may well have done it; the client only never hears back in time.
+            await asyncio.sleep(fault.hang)
+            return await self._answer(method, params)
+        if fault.kind == "true":
+            return _ok(True)
+        status, description = FAULTS[fault.kind]
+        status = fault.status or status
+        description = fault.description or description.format(retry_after=fault.retry_after)
+        extra = {"retry_after": fault.retry_after} if status == 429 else None
+        return _error(status, description, extra)
 
     # Bot API methods: _m_<lowercased method name>
     async def _m_getme(self, params: dict[str, Any]) -> JSONResponse:
@@ -763,7 +894,7 @@ class FakeTelegram:
         text = str(params.get("text", ""))
         if not text.strip():
             return _error(400, "Bad Request: message text is empty")
-        if len(text) > 4096:
+        if utf16_length(text) > MAX_TEXT_UTF16:
             return _error(400, "Bad Request: message is too long")
         sent = SentMessage(
             message_id=next(self._message_ids),
@@ -778,17 +909,15 @@ class FakeTelegram:
         return _ok(self._bot_message_json(sent))
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> JSONResponse:
-        sent = self._editable(params)
+        sent, problem = self._editable(params)
         if sent is None:
-            return _error(400, "Bad Request: message to edit not found")
+            return problem
         text = str(params.get("text", ""))
+        if utf16_length(text) > MAX_TEXT_UTF16:
+            return _error(400, "Bad Request: MESSAGE_TOO_LONG")
         markup = params.get("reply_markup")
         if text == sent.text and markup == sent.reply_markup:
-            return _error(
-                400,
-                "Bad Request: message is not modified: specified new message content and reply "
-                "markup are exactly the same as a current content and reply markup of the message",
-            )
+            return _error(*FAULTS["not_modified"])
         sent.edits.append(sent.text)
         sent.text = text
         sent.reply_markup = markup  # omitted markup removes the keyboard, as in Telegram
@@ -796,23 +925,37 @@ class FakeTelegram:
         return _ok(self._bot_message_json(sent))
 
     async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> JSONResponse:
-        sent = self._editable(params)
+        sent, problem = self._editable(params)
         if sent is None:
-            return _error(400, "Bad Request: message to edit not found")
-        sent.reply_markup = params.get("reply_markup")
+            return problem
+        markup = params.get("reply_markup") or None
+        if markup == (sent.reply_markup or None):  # e.g. removing buttons already removed
+            return _error(*FAULTS["not_modified"])
+        sent.reply_markup = markup
         self._notify()
         return _ok(self._bot_message_json(sent))
 
-    def _editable(self, params: dict[str, Any]) -> SentMessage | None:
+    def _editable(self, params: dict[str, Any]) -> tuple[SentMessage | None, JSONResponse]:
+        """The bot message to edit, or None and Telegram's refusal."""
         message_id = _int_or_none(params.get("message_id"))
         chat_id = _int_or_none(params.get("chat_id"))
         sent = self._messages.get(message_id or -1)
         if sent is None or sent.chat_id != chat_id:
-            return None
-        return sent
+            return None, _error(400, "Bad Request: message to edit not found")
+        if time.time() - sent.date > EDIT_WINDOW_SECONDS:
+            return None, _error(*FAULTS["cant_edit"])
+        return sent, _ok(True)
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> JSONResponse:
+        query_id = str(params.get("callback_query_id", ""))
+        if query_id not in self._callback_queries or query_id in self._answered_callbacks:
+            return _error(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self._answered_callbacks.add(query_id)
         self.callback_answers.append(params)
+        self._notify()
         return _ok(True)
 
     async def _m_sendchataction(self, params: dict[str, Any]) -> JSONResponse:
@@ -831,6 +974,11 @@ class FakeTelegram:
         scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
         self.commands.pop(scope, None)
         return _ok(True)
+
+
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _int_or_none(value: Any) -> int | None:

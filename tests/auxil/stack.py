@@ -34,6 +34,9 @@ from bot.telegram.app import build_application
 from tests.auxil.fake_telegram import FakeTelegram
 
 WEBHOOK_SECRET = "e2e_webhook-Secret-42"
+# Shared by the test Rasa and the test app, as `make setup` shares them through .env.
+ACTION_TOKEN = "e2e-action-token-0123456789abcdef"
+RASA_TOKEN = "e2e-rasa-token-0123456789abcdef"
 
 
 def free_port() -> int:
@@ -53,7 +56,7 @@ class RasaServer:
     tracker_db: Path  # Rasa's conversations, in the test's temporary directory
 
     async def wait_until_ready(self) -> None:
-        client = RasaClient(self.url)
+        client = RasaClient(self.url, token=RASA_TOKEN)
         try:
             await wait_for_rasa(client, self.process)
         finally:
@@ -72,7 +75,12 @@ async def rasa_server(tmp: Path) -> AsyncIterator[RasaServer]:
     assert MODEL.exists(), f"{MODEL} is missing: `make test` trains it before the suite"
     port, web_port = free_port(), free_port()
     tracker_db = tmp / "rasa-trackers.db"
-    settings = Settings(web_port=web_port, rasa_tracker_url=f"sqlite:///{tracker_db}")
+    settings = Settings(
+        web_port=web_port,
+        rasa_tracker_url=f"sqlite:///{tracker_db}",
+        action_token=SecretStr(ACTION_TOKEN),
+        rasa_token=SecretStr(RASA_TOKEN),
+    )
     log_file = tmp / "rasa.log"
     server = RasaServer(
         f"http://127.0.0.1:{port}",
@@ -141,10 +149,12 @@ async def app_stack(
             web_port=web_port,
             outbox_interval=0.2,
             escalation_interval=0.5,
+            action_token=SecretStr(ACTION_TOKEN),
+            rasa_token=SecretStr(RASA_TOKEN),
             **webhook_settings,  # type: ignore[arg-type]
         )
         engine, sessions = create_engine_and_sessions(database_url)
-        rasa = RasaClient(rasa_url, timeout=settings.rasa_timeout)
+        rasa = RasaClient(rasa_url, timeout=settings.rasa_timeout, token=RASA_TOKEN)
         stop = asyncio.Event()
         application = build_application(settings=settings, sessions=sessions, rasa=rasa)
         server = web_server(sessions, settings, telegram=application)

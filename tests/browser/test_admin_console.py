@@ -6,9 +6,15 @@ import csv
 import io
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.auxil.admin_data import LOAN_TEXT, PASSWORD, SCRIPT_TEXT
+from tests.auxil.admin_data import (
+    LOAN_TEXT,
+    PASSWORD,
+    SCRIPT_TEXT,
+    UNDELIVERED_ALERT,
+    UNDELIVERED_NOTICE,
+)
 from tests.browser.conftest import LOCK_USER, Console, screenshot, sign_in
 
 
@@ -253,6 +259,45 @@ def test_logout_ends_the_session(page: Page, console: Console) -> None:
     expect(page).to_have_url(re.compile(r"/admin/login$"))
     page.goto(f"{console.base}/admin/")
     expect(page).to_have_url(re.compile(r"/admin/login\?next="))
+
+
+def test_undelivered_messages_can_be_queued_again(page: Page, console: Console) -> None:
+    sign_in(page, console, "admin")
+    page.click("nav >> text=발송 실패")
+    table = page.locator("#undelivered")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    expect(table).to_contain_text(UNDELIVERED_ALERT)
+    expect(table).to_contain_text("김영환 기획부장")
+    expect(table).to_contain_text("TimedOut")
+    expect(table).not_to_contain_text("전달된 알림")
+    screenshot(page, "undelivered")
+    table.locator("tbody tr", has_text=UNDELIVERED_NOTICE).locator("button").click()
+    expect(page.locator("#requeued")).to_contain_text("다시 보내기 대기열")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table).not_to_contain_text(UNDELIVERED_NOTICE)
+    page.goto(f"{console.base}/admin/audit")
+    expect(page.locator("#audit")).to_contain_text("다시 보내기")
+    # Only admins see or use it.
+    sign_in(page, console, "planning_head")
+    response = page.goto(f"{console.base}/admin/outbox")
+    assert response is not None and response.status == 403
+
+
+def test_a_copied_cookie_dies_at_logout(browser: Browser, page: Page, console: Console) -> None:
+    """Signing out ends the session on the server: a copy of the cookie taken before is dead."""
+    sign_in(page, console, "admin")
+    expect(page.locator("#conversations")).to_be_visible()
+    copied = page.context.cookies()
+    page.click("text=로그아웃")
+    expect(page).to_have_url(re.compile(r"/admin/login$"))
+    thief = browser.new_context(locale="ko-KR")
+    try:
+        thief.add_cookies(copied)  # type: ignore[arg-type]
+        stolen = thief.new_page()
+        stolen.goto(f"{console.base}/admin/")
+        expect(stolen).to_have_url(re.compile(r"/admin/login\?next="))
+    finally:
+        thief.close()
 
 
 def test_employees_with_their_policyholders_and_distances(page: Page, console: Console) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.auxil.fake_telegram import FakeTelegram
-from tests.auxil.stack import free_port
+from tests.auxil.stack import ACTION_TOKEN, RASA_TOKEN, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +33,9 @@ async def milchak_run(
         "MILCHAK_TELEGRAM_BASE_URL": telegram.base_url,
         "MILCHAK_WEB_PORT": str(web_port),
         "MILCHAK_RASA_URL": f"http://127.0.0.1:{free_port()}",  # Rasa down: not needed here
+        "MILCHAK_METRICS_PORT": str(free_port()),
+        "MILCHAK_ACTION_TOKEN": ACTION_TOKEN,  # a Rasa run elsewhere shares both
+        "MILCHAK_RASA_TOKEN": RASA_TOKEN,
         **settings,
     }
     upgrade = await asyncio.create_subprocess_exec(*milchak("db", "upgrade"), env=env)

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from bot.admin.csv_export import csv_line, neutralise
+from bot.services.csv_safe import csv_line, neutralise
 
 
 @pytest.mark.parametrize(

@@ -2,20 +2,23 @@
 
 import asyncio
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.clock import Clock, FrozenClock, set_clock
 from bot.db.models import Employee, OutboxMessage, Request
 from bot.services.outbox import (
-    MAX_ATTEMPTS,
+    MAX_BACKOFF,
+    RETRY_FOR,
     deliver_due,
     enqueue,
+    failed_messages,
+    requeue,
     run_outbox_worker,
     telegram_sender,
 )
@@ -86,25 +89,90 @@ async def test_retry_after_waits_and_keeps_chat_order(
     assert send.sent[1:] == [(1, "메시지 0"), (1, "메시지 1")]  # still in order
 
 
-async def test_network_errors_back_off_then_fail(
+class Outage:
+    """A ``send`` for a Telegram that is unreachable until told otherwise."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.down = True
+        self.calls = 0
+        self.sent: list[str] = []
+
+    async def __call__(self, message: OutboxMessage) -> int:
+        self.calls += 1
+        if self.down:
+            raise self.error
+        self.sent.append(message.text)
+        return 500 + len(self.sent)
+
+
+async def _run_outage(
+    sessions: async_sessionmaker[AsyncSession], frozen: FrozenClock, send: Outage, hours: float
+) -> list[OutboxMessage]:
+    """Let the worker run every due round for ``hours`` of frozen time."""
+    end = frozen.now() + timedelta(hours=hours)
+    while frozen.now() < end:
+        await deliver_due(sessions, send)
+        [row] = await _rows(sessions)
+        if row.status != "pending":
+            break
+        frozen.advance(max(row.next_attempt_at.replace(tzinfo=None) - _naive(frozen), _TICK))
+    return await _rows(sessions)
+
+
+_TICK = timedelta(seconds=1)
+
+
+def _naive(frozen: FrozenClock) -> datetime:
+    return frozen.now().replace(tzinfo=None)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [TimedOut(), NetworkError("Bad Gateway"), NetworkError("Internal Server Error")],
+    ids=["timeout", "502", "500"],
+)
+async def test_network_and_server_errors_are_retried_for_24_hours(
+    sessions: async_sessionmaker[AsyncSession], frozen: FrozenClock, error: Exception
+) -> None:
+    await _queue(sessions, 1)
+    send = Outage(error)
+    started = frozen.now()
+
+    rows = await _run_outage(sessions, frozen, send, hours=23.9)
+    assert [r.status for r in rows] == ["pending"]  # still trying after almost a day
+    # Capped backoff: about one try every ten minutes once the cap is reached, not 8 tries.
+    assert send.calls >= 23 * 60 / (MAX_BACKOFF.total_seconds() / 60)
+    assert rows[0].next_attempt_at.replace(tzinfo=None) - _naive(frozen) <= MAX_BACKOFF
+
+    rows = await _run_outage(sessions, frozen, send, hours=1)
+    assert [r.status for r in rows] == ["failed"]
+    assert frozen.now() - started >= RETRY_FOR
+    assert type(error).__name__ in (rows[0].last_error or "")
+    async with sessions() as session:
+        assert [m.id for m in await failed_messages(session)] == [rows[0].id]
+
+
+async def test_a_failed_message_can_be_queued_again(
     sessions: async_sessionmaker[AsyncSession], frozen: FrozenClock
 ) -> None:
-    await _queue(sessions, 1, 2)
-    send = Recorder()
-    send.errors[1] = [TimedOut() for _ in range(MAX_ATTEMPTS)]
-    waits = []
-    for _ in range(MAX_ATTEMPTS):
-        await deliver_due(sessions, send)
-        [row] = [r for r in await _rows(sessions) if r.chat_id == 1]
-        if row.status == "failed":
-            break
-        waits.append(row.next_attempt_at)
-        frozen.advance(timedelta(minutes=11))
-    rows = await _rows(sessions)
-    assert [(r.chat_id, r.status) for r in rows] == [(1, "failed"), (2, "sent")]
-    assert rows[0].attempts == MAX_ATTEMPTS
-    assert "TimedOut" in (rows[0].last_error or "")
-    assert len(waits) == MAX_ATTEMPTS - 1
+    await _queue(sessions, 1)
+    send = Outage(TimedOut())
+    [failed] = await _run_outage(sessions, frozen, send, hours=25)
+    assert failed.status == "failed"
+
+    async with sessions() as session:
+        assert await requeue(session, message_id=failed.id)
+        assert not await requeue(session, message_id=failed.id)  # pending now, not failed
+        await session.commit()
+    # A fresh day of retries from the re-queue, not from when the message was first queued.
+    rows = await _run_outage(sessions, frozen, send, hours=23)
+    assert [r.status for r in rows] == ["pending"]
+    send.down = False
+    frozen.advance(MAX_BACKOFF)
+    assert await deliver_due(sessions, send) == 1
+    [row] = await _rows(sessions)
+    assert row.status == "sent" and send.sent == ["메시지 0"]
 
 
 async def test_backoff_grows(

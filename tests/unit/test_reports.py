@@ -112,3 +112,19 @@ async def test_csv_and_text_carry_the_same_figures(
     assert "주간 부서 실적 2026-W48 (2026-11-23 ~ 2026-11-29)" in text
     assert "■ 기획부" in text and "접촉 9건 · 접촉 계약자 3명 · 담당 3명" in text
     assert "SLA 위반 2건" in text and "주요 불만: 보험금 지급(2)" in text
+
+
+async def test_undelivered_messages_are_counted(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await build_admin_data(sessions)
+    async with sessions() as session:
+        report = await weekly_report(session, week=Week.parse("2026-W48"), now=NOW)
+        next_week = await weekly_report(session, week=Week.parse("2026-W49"), now=NOW)
+    planning, support = report.departments
+    kim = planning.employees[0]
+    # The alert to 김영환 and the notice to his policyholder 이영숙; the sent one does not count.
+    assert (planning.figures.undelivered, kim.figures.undelivered) == (2, 2)
+    assert support.figures.undelivered == 0
+    assert next_week.departments[0].figures.undelivered == 0
+    header, planning_row, *_ = report_csv_rows(report)
+    assert dict(zip(header, planning_row, strict=True))["전달 실패 메시지"] == "2"
+    assert "전달 실패 메시지 2건" in format_report_text(report)

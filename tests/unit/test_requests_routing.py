@@ -95,3 +95,31 @@ async def test_a_failed_transaction_leaves_neither_request_nor_alert(
     async with session_scope(sessions) as session:
         assert await session.scalar(select(func.count()).select_from(Request)) == 0
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+async def test_references_go_on_past_the_ten_thousandth_of_a_day(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_scope(sessions) as session:
+        await seed_demo(session, today=TODAY)
+    async with session_scope(sessions) as session:
+        lee = await _lee(session)
+        now = clock.now()
+        for number in (9_998, 9_999):  # as if this day had already been busy
+            session.add(
+                Request(
+                    reference=f"R-20261125-{number:04d}",
+                    kind="callback",
+                    policyholder_id=lee.id,
+                    summary="전화 요청",
+                    details={},
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        await session.flush()
+        ten_thousandth = await open_request(session, policyholder=lee, kind="card", summary="카드")
+        # "-10000" sorts before "-9999" as text: the next one must still be 10001.
+        next_one = await open_request(session, policyholder=lee, kind="card", summary="카드")
+    assert ten_thousandth.reference == "R-20261125-10000"
+    assert next_one.reference == "R-20261125-10001"

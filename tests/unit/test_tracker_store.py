@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -71,9 +72,16 @@ def test_unusable_urls_are_refused_in_korean(url: str, complaint: str) -> None:
 
 
 def test_rasa_environment_carries_the_tracker_store() -> None:
-    settings = Settings(web_port=8123, rasa_tracker_url="postgresql+asyncpg://u:p@db:5432/rasa")
+    settings = Settings(
+        web_port=8123,
+        rasa_tracker_url="postgresql+asyncpg://u:p@db:5432/rasa",
+        action_token=SecretStr("unit-action-token-0123456789"),
+        rasa_token=SecretStr("unit-rasa-token-0123456789"),
+    )
     env = rasa_environment(settings)
     assert env["MILCHAK_ACTION_ENDPOINT"] == "http://127.0.0.1:8123/actions/webhook"
+    assert env["MILCHAK_ACTION_TOKEN"] == "unit-action-token-0123456789"
+    assert env["MILCHAK_RASA_TOKEN"] == "unit-rasa-token-0123456789"
     assert {k: v for k, v in env.items() if k.startswith("MILCHAK_TRACKER_")} == {
         "MILCHAK_TRACKER_DIALECT": "postgresql",
         "MILCHAK_TRACKER_HOST": "db:5432",
@@ -128,7 +136,11 @@ def test_rasa_reads_our_endpoints_as_the_same_database(tmp_path: Path) -> None:
         [str(RASA_PYTHON), "-W", "ignore", "-c", _RASA_READS_ENDPOINTS, "endpoints.yml"],
         input=json.dumps(cases),
         cwd=PROJECT_ROOT,
-        env={**os.environ, "MILCHAK_ACTION_ENDPOINT": "http://127.0.0.1:1/actions/webhook"},
+        env={
+            **os.environ,
+            "MILCHAK_ACTION_ENDPOINT": "http://127.0.0.1:1/actions/webhook",
+            "MILCHAK_ACTION_TOKEN": "unit-action-token-0123456789",
+        },
         capture_output=True,
         text=True,
         check=False,

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
 from bot.db import session_scope
+from bot.db.models import Policyholder
 from bot.services import verification
 from bot.services.seed import seed_demo
 from bot.services.verification import parse_birth_date
@@ -114,3 +115,40 @@ async def test_unknown_number_counts_as_a_wrong_try(
             session, telegram_user_id=USER, contact_user_id=USER, phone="010-0000-0000"
         )
     assert outcome.status == "unknown_number" and outcome.tries_left == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("writer", ["mother", "son", "twin"])
+async def test_a_shared_phone_is_told_apart_by_birth_date(
+    sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock, writer: str
+) -> None:
+    """A family phone on file for three policyholders: the birth date decides who is writing,
+    the same way every time (twins born the same day: the one on file first)."""
+    births = {"mother": date(1962, 4, 17), "son": date(1990, 8, 3), "twin": date(1990, 8, 3)}
+    async with session_scope(sessions) as session:
+        holders = {
+            who: Policyholder(
+                name=name,
+                phone="01077778888",
+                birth_date=births[who],
+                address="인천 남동구 만수동",
+                area="인천 남동구",
+            )
+            for who, name in (("mother", "박순자"), ("son", "김도윤"), ("twin", "김도현"))
+        }
+        session.add_all(holders.values())
+        await session.flush()
+        # Rewriting the first row moves it behind the others in PostgreSQL's heap: a query
+        # without ORDER BY would now meet it last.
+        holders["mother"].address = "인천 남동구 만수동 2"
+    async with session_scope(sessions) as session:
+        asked = await verification.submit_contact(
+            session, telegram_user_id=USER, contact_user_id=USER, phone="010-7777-8888"
+        )
+        assert asked.status == "need_birth"
+        done = await verification.submit_birth_date(
+            session, telegram_user_id=USER, chat_id=USER, text=f"{births[writer]:%y%m%d}"
+        )
+    expected = "박순자" if writer == "mother" else "김도윤"
+    assert done.status == "verified" and done.policyholder is not None
+    assert done.policyholder.name == expected

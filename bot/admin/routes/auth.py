@@ -5,10 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bot import clock
 from bot.admin import audit
 from bot.admin.auth import check_csrf, end_session, start_session
 from bot.admin.principal import Principal
 from bot.admin.routes.common import db, render
+from bot.services.admin_sessions import open_session
 from bot.services.admin_users import LoginOutcome, authenticate
 
 
@@ -30,33 +32,47 @@ async def login_form(request: Request) -> Response:
     )
 
 
+def client_address(request: Request) -> str:
+    """Who is signing in, for the per-address throttle (uvicorn resolves trusted proxies)."""
+    return request.client.host if request.client else ""
+
+
 async def login_submit(request: Request) -> Response:
-    """Check the password; count failures and lock the account after too many."""
+    """Check the password; count failures, lock the account or throttle the address."""
     form = await check_csrf(request)
     username = str(form.get("username", ""))[:50]
     password = str(form.get("password", ""))[:200]
     target = _safe_next(request, str(form.get("next", "")))
+    result = await authenticate(
+        request.app.state.sessions,
+        username=username,
+        password=password,
+        address=client_address(request),
+    )
+    user = result.user
     async with db(request) as session:
-        result = await authenticate(session, username=username, password=password)
-        user = result.user
         if result.outcome is LoginOutcome.OK and user is not None:
             principal = Principal(user.id, user.username, user.role, user.department_id)
             audit.record(session, principal, "login", f"admin_user:{user.id}")
-            start_session(request, user)
+            token = await open_session(session, user_id=user.id, now=clock.now())
+            start_session(request, token)
             return RedirectResponse(target, status_code=303)
         audit.record(session, None, "login_failed", "", f"{username}: {result.outcome}")
-    error = "locked" if result.outcome is LoginOutcome.LOCKED else "bad"
+    error = {LoginOutcome.LOCKED: "locked", LoginOutcome.THROTTLED: "throttled"}.get(
+        result.outcome, "bad"
+    )
     return render(
         request,
         "login.html",
         {"next": target, "error": error, "username": username},
         principal=None,
-        status_code=429 if error == "locked" else 401,
+        status_code=401 if error == "bad" else 429,
     )
 
 
 async def logout(request: Request) -> Response:
     """End the session (POST with the CSRF token, so another site cannot sign you out)."""
     await check_csrf(request)
-    end_session(request)
+    async with db(request) as session:
+        await end_session(request, session)
     return RedirectResponse(request.scope.get("root_path", "") + "/login", status_code=303)

@@ -13,14 +13,15 @@ from starlette.responses import Response, StreamingResponse
 from bot.admin import audit
 from bot.admin.auth import current_principal
 from bot.admin.conversations import list_conversations, load_transcript, policyholder_department_id
-from bot.admin.csv_export import UTF8_BOM, csv_line
 from bot.admin.display import masked_name, masked_phone, safe_text, seoul_time
 from bot.admin.filters import ContactFilter, contact_conditions
 from bot.admin.principal import Principal
-from bot.admin.routes.common import db, int_param, render
+from bot.admin.privacy import Redactors, page_redactors, redactors_for
+from bot.admin.routes.common import db, int_param, path_id, render
 from bot.admin.vocabulary import ALL_INTENTS, REQUEST_KINDS, REQUEST_STATUSES
 from bot.db.models import Contact, Department, Employee, Policyholder
 from bot.db.models import Request as CustomerRequest
+from bot.services.csv_safe import UTF8_BOM, csv_line
 
 EXPORT_BATCH = 2000
 EXPORT_HEADER = [
@@ -68,19 +69,22 @@ async def conversation_list(request: Request) -> Response:
         conditions = await contact_conditions(session, flt, principal)
         result = await list_conversations(session, conditions, page=page)
         choices = await _choices(session, principal)
+        redactors = await page_redactors(
+            session, principal, [row.policyholder_id for row in result.rows]
+        )
         if flt.q or page > 1 or flt.describe() != "(전체)":
             audit.record(session, principal, "search", "conversations", flt.describe())
     return render(
         request,
         "conversations.html",
-        {"filter": flt, "result": result, **choices},
+        {"filter": flt, "result": result, "redactors": redactors, **choices},
         principal=principal,
     )
 
 
 async def conversation_view(request: Request) -> Response:
     """One policyholder's transcript; a head only within their own department."""
-    holder_id = int(request.path_params["holder_id"])
+    holder_id = path_id(request, "holder_id")
     page = int_param(request, "page")
     async with db(request) as session:
         principal = await current_principal(request, session)
@@ -93,10 +97,16 @@ async def conversation_view(request: Request) -> Response:
         if transcript is None:
             raise HTTPException(status_code=404)
         audit.record(session, principal, "view", f"conversation:{holder_id}", f"page={page}")
+        redactors = await page_redactors(session, principal, [holder_id])
     return render(
         request,
         "conversation.html",
-        {"t": transcript, "page": page, "q": request.query_params.get("q", "")},
+        {
+            "t": transcript,
+            "page": page,
+            "q": request.query_params.get("q", ""),
+            "redactors": redactors,
+        },
         principal=principal,
     )
 
@@ -131,29 +141,41 @@ async def export_contacts(request: Request) -> Response:
 
     async def rows() -> AsyncIterator[str]:
         yield UTF8_BOM + csv_line(EXPORT_HEADER)
-        async with sessions() as stream_session:
+        redactors: Redactors = {}
+        async with sessions() as stream_session, sessions() as lookup_session:
             result = await stream_session.stream(stmt)
-            async for contact, name, phone, emp, title, dept, ref in result:
-                shown_name = (masked_name(name) if mask_names else name) if name else ""
-                yield csv_line(
-                    [
-                        contact.id,
-                        seoul_time(contact.created_at, "%Y-%m-%d %H:%M:%S"),
-                        contact.policyholder_id or "",
-                        shown_name,
-                        masked_phone(phone) if phone else "",
-                        f"{emp} {title}" if emp else "",
-                        dept or "",
-                        contact.channel,
-                        contact.direction,
-                        contact.sender,
-                        contact.intent or "",
-                        "" if contact.confidence is None else f"{contact.confidence:.3f}",
-                        contact.labelled_intent or "",
-                        ref or "",
-                        safe_text(contact.text),
-                    ]
-                )
+            async for partition in result.partitions(EXPORT_BATCH):
+                if mask_names:
+                    # Auditors: each policyholder's name, address, birth date and booking
+                    # places are masked inside the texts too, looked up once per policyholder.
+                    new = {row[0].policyholder_id for row in partition} - redactors.keys()
+                    redactors.update(await redactors_for(lookup_session, new))
+                for contact, name, phone, emp, title, dept, ref in partition:
+                    if mask_names:
+                        redactor = redactors.get(contact.policyholder_id)
+                        text = redactor.text(contact.text) if redactor else safe_text(contact.text)
+                    else:
+                        text = safe_text(contact.text)
+                    shown_name = (masked_name(name) if mask_names else name) if name else ""
+                    yield csv_line(
+                        [
+                            contact.id,
+                            seoul_time(contact.created_at, "%Y-%m-%d %H:%M:%S"),
+                            contact.policyholder_id or "",
+                            shown_name,
+                            masked_phone(phone) if phone else "",
+                            f"{emp} {title}" if emp else "",
+                            dept or "",
+                            contact.channel,
+                            contact.direction,
+                            contact.sender,
+                            contact.intent or "",
+                            "" if contact.confidence is None else f"{contact.confidence:.3f}",
+                            contact.labelled_intent or "",
+                            ref or "",
+                            text,
+                        ]
+                    )
 
     return StreamingResponse(
         rows(),

@@ -10,10 +10,11 @@ from bot import clock
 from bot.admin import audit
 from bot.admin.auth import current_principal
 from bot.admin.charts import bar_chart
-from bot.admin.csv_export import UTF8_BOM, csv_line
 from bot.admin.principal import Principal
-from bot.admin.routes.common import db, render
+from bot.admin.privacy import redact_report
+from bot.admin.routes.common import MAX_ID, db, render
 from bot.db.models import Department
+from bot.services.csv_safe import UTF8_BOM, csv_line
 from bot.services.reports import (
     KIND_LABELS,
     Week,
@@ -35,7 +36,11 @@ def _department(request: Request, principal: Principal) -> int | None:
     if principal.scope_department_id is not None:
         return principal.scope_department_id
     value = request.query_params.get("department", "")
-    return int(value) if value.isdigit() else None
+    # ASCII digits only: "²".isdigit() is true but int("²") fails (a 500 before).
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def _charts(report: WeeklyReport) -> dict[str, object]:
@@ -71,6 +76,8 @@ async def weekly_page(request: Request) -> Response:
         principal = await current_principal(request, session)
         department_id = _department(request, principal)
         report = await weekly_report(session, week=week, department_id=department_id)
+        if principal.masks_personal_data:
+            report = await redact_report(session, report)
         departments = (
             list((await session.scalars(select(Department).order_by(Department.name))).all())
             if principal.scope_department_id is None
@@ -99,6 +106,8 @@ async def weekly_csv(request: Request) -> Response:
         principal = await current_principal(request, session)
         department_id = _department(request, principal)
         report = await weekly_report(session, week=week, department_id=department_id)
+        if principal.masks_personal_data:
+            report = await redact_report(session, report)
         audit.record(session, principal, "export", f"report:{week.label}", f"dept={department_id}")
     body = UTF8_BOM + "".join(csv_line(row) for row in report_csv_rows(report))
     return Response(

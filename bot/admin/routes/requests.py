@@ -9,8 +9,9 @@ from starlette.responses import Response
 from bot import clock
 from bot.admin import audit
 from bot.admin.auth import current_principal
+from bot.admin.privacy import page_redactors
 from bot.admin.requests_board import BoardFilter, list_requests, load_request, status_kind_counts
-from bot.admin.routes.common import db, int_param, render
+from bot.admin.routes.common import db, int_param, path_id, render
 from bot.admin.vocabulary import REQUEST_KINDS, REQUEST_STATUSES
 
 
@@ -45,7 +46,7 @@ async def request_board(request: Request) -> Response:
 
 async def request_view(request: Request) -> Response:
     """One request: details, history, linked messages."""
-    request_id = int(request.path_params["request_id"])
+    request_id = path_id(request, "request_id")
     async with db(request) as session:
         principal = await current_principal(request, session)
         detail = await load_request(session, principal, request_id, clock.now())
@@ -54,4 +55,7 @@ async def request_view(request: Request) -> Response:
             await session.commit()
             raise HTTPException(status_code=404)
         audit.record(session, principal, "view", f"request:{request_id}")
-    return render(request, "request.html", {"d": detail}, principal=principal)
+        redactors = await page_redactors(session, principal, [detail.holder.id])
+    return render(
+        request, "request.html", {"d": detail, "redactors": redactors}, principal=principal
+    )

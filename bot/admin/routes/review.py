@@ -9,8 +9,9 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.admin import audit
 from bot.admin.auth import check_csrf, current_principal, require_role
+from bot.admin.privacy import names_redactor
 from bot.admin.review import label_contact, nlu_yaml, review_page
-from bot.admin.routes.common import db, int_param, render
+from bot.admin.routes.common import MAX_BIG_ID, db, int_param, path_id, render
 from bot.admin.vocabulary import INTENTS
 from bot.db.models import AdminUser, AuditLog
 
@@ -42,7 +43,7 @@ async def review_queue(request: Request) -> Response:
 async def review_label(request: Request) -> Response:
     """Store the intent an admin chose for a turn."""
     form = await check_csrf(request)
-    contact_id = int(request.path_params["contact_id"])
+    contact_id = path_id(request, "contact_id", largest=MAX_BIG_ID)
     intent = str(form.get("intent", ""))
     async with db(request) as session:
         principal = await current_principal(request, session)
@@ -89,9 +90,19 @@ async def audit_log(request: Request) -> Response:
                 .limit(AUDIT_PER_PAGE + 1)
             )
         ).all()
+        redactors = (
+            {None: await names_redactor(session, [entry.detail for entry, _ in rows])}
+            if principal.masks_personal_data
+            else {}
+        )
     return render(
         request,
         "audit.html",
-        {"rows": rows[:AUDIT_PER_PAGE], "has_next": len(rows) > AUDIT_PER_PAGE, "page": page},
+        {
+            "rows": rows[:AUDIT_PER_PAGE],
+            "has_next": len(rows) > AUDIT_PER_PAGE,
+            "page": page,
+            "redactors": redactors,
+        },
         principal=principal,
     )
