@@ -1,7 +1,7 @@
 """geocode level of addresses, employees' home address, and the audit of assignment runs
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-26 09:00:00
 
 ``assignment_runs`` is one row per ``milchak assign --apply`` (or demo seed): how it was solved
