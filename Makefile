@@ -11,9 +11,12 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup system-deps secrets run test lint validate train eval nlu-gate db bench clean
+.PHONY: help setup system-deps secrets run test check lint validate train eval nlu-gate db bench clean
 
-setup: system-deps secrets $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) db
+help: ## what each target does
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: system-deps secrets $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) db ## install everything, train, seed the demo database
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -47,38 +50,42 @@ $(MODEL): $(RASA_VENV)/.installed $(RASA_SOURCES)
 	@mkdir -p models
 	@time $(RASA) train --fixed-model-name milchak --out models --num-threads 2
 
-train: $(MODEL)
+train: $(MODEL) ## train the Rasa model (skipped while its sources are unchanged)
 
-db: $(VENV)/.installed
+db: $(VENV)/.installed ## migrate and seed the demo organisation
 	@$(VENV)/bin/milchak db upgrade
 	@$(VENV)/bin/milchak seed --demo
 
-run: setup
+run: setup ## set up, then run the bot (terminal chat without a Telegram token)
 	@$(VENV)/bin/milchak run
 
-validate: $(RASA_VENV)/.installed
+validate: $(RASA_VENV)/.installed ## rasa data validate
 	@$(RASA) data validate --fail-on-warnings
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed ## ruff and mypy
 	@$(VENV)/bin/ruff check bot nlu tests bench scripts
 	@$(VENV)/bin/ruff format --check bot nlu tests bench scripts
 	@$(VENV)/bin/mypy
 
-test: setup validate lint nlu-gate
+test: setup validate lint nlu-gate ## set up, then validate, lint, gate the NLU and run the whole suite
 	@$(VENV)/bin/python -m pytest -ra
+
+# The fast loop: no training, no Rasa, no browser; tests that need the model say they were skipped.
+check: $(VENV)/.installed lint ## ruff, mypy and the tests that need no trained model, no Rasa and no browser
+	@MILCHAK_TEST_WITHOUT_MODEL=1 $(VENV)/bin/python -m pytest -q -ra -m "not browser"
 
 # Held-out scores of the trained model, Rasa's own held-out report and 5-fold cross-validation
 # on data/nlu; reports land in reports/.
-eval: setup
+eval: setup ## NLU held-out scores and 5-fold cross-validation, reports in reports/
 	@$(VENV)/bin/python scripts/eval_nlu.py --model $(MODEL) --rasa-test --cross-validation --folds 5
 
 # Fast gate on the held-out set with the trained model (never retrains): intent macro-F1 >= 0.93
 # and normalised-value exact match >= 0.95.
-nlu-gate: $(VENV)/.installed $(MODEL)
+nlu-gate: $(VENV)/.installed $(MODEL) ## fail below the held-out NLU thresholds
 	@$(VENV)/bin/python scripts/eval_nlu.py --model $(MODEL) --gate
 
-bench: setup
+bench: setup ## end-to-end latency benchmark
 	@$(VENV)/bin/python -m bench.latency
 
-clean:
+clean: ## remove virtualenvs, model and databases
 	rm -rf $(VENV) $(RASA_VENV) models .stamps milchak.db milchak-trackers.db .rasa

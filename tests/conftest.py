@@ -1,5 +1,11 @@
-"""Shared fixtures: database tests run on SQLite, and on PostgreSQL when configured."""
+"""Shared fixtures: database tests run on SQLite, and on PostgreSQL when configured.
 
+Tests that need the trained Rasa model (everything under ``tests/e2e``, every module that runs
+snippets through ``tests.auxil.rasa_python``, and anything marked ``model``) are skipped with a reason when ``MILCHAK_TEST_WITHOUT_MODEL`` is set: that is
+``make check``, the fast loop that never trains.
+"""
+
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,6 +15,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db import create_engine_and_sessions
 from bot.db.migrate import upgrade
 from tests.auxil.databases import POSTGRES_SKIP_REASON, postgres_url, temporary_database
+
+WITHOUT_MODEL_ENV = "MILCHAK_TEST_WITHOUT_MODEL"
+WITHOUT_MODEL_REASON = "needs the trained Rasa model: `make check` skips it, `make test` runs it"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark end-to-end tests as needing the model; skip model tests in the fast loop."""
+    skip_model = (
+        pytest.mark.skip(reason=WITHOUT_MODEL_REASON) if os.environ.get(WITHOUT_MODEL_ENV) else None
+    )
+    for item in items:
+        module = getattr(item, "module", None)
+        if "e2e" in item.path.parts or hasattr(module, "run_with_model"):
+            item.add_marker(pytest.mark.model)
+        if skip_model and item.get_closest_marker("model"):
+            item.add_marker(skip_model)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
