@@ -71,7 +71,7 @@ test: setup validate lint nlu-gate ## set up, then validate, lint, gate the NLU 
 	@$(VENV)/bin/python -m pytest -ra
 
 # The fast loop: no training, no Rasa, no browser; tests that need the model say they were skipped.
-check: $(VENV)/.installed lint ## ruff, mypy and the tests that need no trained model (about a minute)
+check: $(VENV)/.installed lint ## ruff, mypy and the tests that need no trained model, no Rasa and no browser
 	@MILCHAK_TEST_WITHOUT_MODEL=1 $(VENV)/bin/python -m pytest -q -ra -m "not browser"
 
 # Held-out scores of the trained model, Rasa's own held-out report and 5-fold cross-validation

@@ -24,6 +24,7 @@ from bot.admin.display import FILTERS
 from bot.admin.routes import (
     auth,
     conversations,
+    employees,
     outbox,
     persistency,
     reports,
@@ -127,6 +128,8 @@ def create_admin_app(sessions: async_sessionmaker[AsyncSession], settings: Setti
         Route("/requests", requests.request_board),
         Route("/requests/{request_id:int}", requests.request_view),
         Route("/reports/weekly", reports.weekly_page),
+        Route("/employees", employees.employee_list),
+        Route("/employees/{employee_id:int}", employees.employee_view),
         Route("/reports/weekly.csv", reports.weekly_csv),
         Route("/reports/persistency", persistency.persistency_page),
         Route("/reports/persistency.csv", persistency.persistency_csv),

@@ -2,7 +2,7 @@
 
 import click
 
-from bot.cli import admin, db, employee, importer, nlu, report, run, seed, web
+from bot.cli import admin, assign, db, employee, importer, nlu, report, run, seed, web
 
 
 @click.group()
@@ -20,3 +20,4 @@ main.add_command(report.report)
 main.add_command(web.web)
 main.add_command(nlu.nlu)
 main.add_command(employee.employee)
+main.add_command(assign.assign)

@@ -109,6 +109,7 @@ class OutboxPurpose(enum.StrEnum):
     REPLY = "reply"  # the bot's answer to a policyholder that Telegram did not take at once
     BOT_REPLY = "bot_reply"  # the bot's answer to an employee, likewise
     RETENTION_REMINDER = "retention_reminder"  # to the policyholder: a premium is unpaid
+    ASSIGNMENT = "assignment"  # to an employee: policyholders gained or lost in a reassignment
 
 
 class Department(Base):
@@ -129,8 +130,11 @@ class Employee(Base):
     title: Mapped[str] = mapped_column(String(30))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     home_area: Mapped[str] = mapped_column(String(100))
+    home_address: Mapped[str | None] = mapped_column(String(200))
     home_lat: Mapped[float | None]
     home_lon: Mapped[float | None]
+    # How precisely home_lat/home_lon are known: point|dong|sigungu|sido (bot.geo.geocode.Level).
+    home_geocode_level: Mapped[str | None] = mapped_column(String(10))
     phone: Mapped[str | None] = mapped_column(String(20))
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     telegram_blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
@@ -162,6 +166,7 @@ class Policyholder(Base):
     area: Mapped[str] = mapped_column(String(100))
     lat: Mapped[float | None]
     lon: Mapped[float | None]
+    geocode_level: Mapped[str | None] = mapped_column(String(10))  # as home_geocode_level
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -458,3 +463,35 @@ class AuditLog(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(MaskedText, default="")
     created_at: Mapped[datetime] = _now_column()
+
+
+class AssignmentRun(Base):
+    """One applied assignment of policyholders to employees (``milchak assign --apply``)."""
+
+    __tablename__ = "assignment_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mode: Mapped[str] = mapped_column(String(10))  # full|stable|seed
+    capacity: Mapped[int] = mapped_column(Integer)
+    switch_penalty_m: Mapped[int] = mapped_column(Integer)
+    policyholders: Mapped[int] = mapped_column(Integer)
+    employees: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)  # policyholders whose employee changed
+    total_m: Mapped[int] = mapped_column(BigInteger)
+    longest_m: Mapped[int] = mapped_column(Integer)
+    operator: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = _now_column()
+
+
+class AssignmentChange(Base):
+    """A policyholder who changed employee in an assignment run."""
+
+    __tablename__ = "assignment_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("assignment_runs.id"), index=True)
+    policyholder_id: Mapped[int] = mapped_column(ForeignKey("policyholders.id"))
+    from_employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    to_employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    distance_m: Mapped[int] = mapped_column(Integer)

@@ -8,11 +8,9 @@ fills the ledger with realistic conversations for load tests and reports.
 
 from __future__ import annotations
 
-import heapq
-import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -49,6 +47,8 @@ from bot.demo.names import (
     Area,
     Product,
 )
+from bot.geo.geocode import Place, geocode
+from bot.services.assignment import assign_points
 from bot.services.masking import mask_account
 from bot.services.phones import normalize_phone
 
@@ -115,8 +115,6 @@ class FixedHolder:
     birth_date: date
     address: str
     area: str
-    lat: float
-    lon: float
     deposit_account_masked: str
     policies: tuple[FixedPolicy, ...]
 
@@ -127,8 +125,7 @@ KIM_YOUNGHWAN: dict[str, Any] = {
     "title": "기획부장",
     "department": "기획부",
     "home_area": "인천 남동구",
-    "lat": 37.4540,
-    "lon": 126.7355,
+    "home_address": "인천 남동구 만수동 한신아파트 103동 1104호",
     "phone": "01036271994",
     "telegram_chat_id": 900_001,
 }
@@ -139,8 +136,6 @@ LEE_YOUNGSOOK = FixedHolder(
     birth_date=date(1962, 4, 17),
     address="인천 남동구 만수동 주공아파트 107동 502호",
     area="인천 남동구",
-    lat=37.4551,
-    lon=126.7339,
     deposit_account_masked="농협 ***-****-**3021",
     policies=(
         FixedPolicy(
@@ -176,8 +171,6 @@ JUNG_MINSU = FixedHolder(
     birth_date=date(1975, 9, 3),
     address="인천 남동구 만수동 1012-3 그린빌라 201호",
     area="인천 남동구",
-    lat=37.4528,
-    lon=126.7381,
     deposit_account_masked="국민 ******-**-**7719",
     policies=(
         FixedPolicy(
@@ -220,56 +213,26 @@ class SeedSummary:
     seconds: float = 0.0
 
 
-# --- geometry and assignment -------------------------------------------------------------
-
-_KM_PER_DEG_LAT = 111.0
-_KM_PER_DEG_LON = 111.0 * math.cos(math.radians(37.5))
+# --- places ---------------------------------------------------------------------------------
 
 
-def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Equirectangular distance between two (lat, lon) points; exact enough inside 수도권."""
-    dy = (a[0] - b[0]) * _KM_PER_DEG_LAT
-    dx = (a[1] - b[1]) * _KM_PER_DEG_LON
-    return math.hypot(dx, dy)
+def _place(address: str) -> Place:
+    """Where a demo address is: the same offline geocoder real imports use."""
+    place = geocode(address)
+    if place is None:  # every demo area is a real 시군구; this is a bug in demo_names
+        raise SeedError(f"데모 주소의 위치를 찾을 수 없습니다: {address}")
+    return place
 
 
-def assign_nearest(
-    people: Sequence[tuple[float, float]],
-    sites: Sequence[tuple[float, float]],
-    *,
-    capacity: Sequence[int],
-    candidates: int = 40,
-) -> list[int]:
-    """Assign each person to a site, nearest first, no site over its capacity.
-
-    Greedy over (distance, person, site) pairs in ascending order, limited to each person's
-    ``candidates`` nearest sites so the sort stays small; people left over (all their
-    candidates full) take the nearest site that still has room. Returns site indexes.
-    """
-    if sum(capacity) < len(people):
-        raise ValueError("total capacity is smaller than the number of people")
-    site_xy = [(lat * _KM_PER_DEG_LAT, lon * _KM_PER_DEG_LON) for lat, lon in sites]
-    k = min(candidates, len(sites))
-    pairs: list[tuple[float, int, int]] = []
-    for p, (lat, lon) in enumerate(people):
-        y, x = lat * _KM_PER_DEG_LAT, lon * _KM_PER_DEG_LON
-        dists = [((sy - y) ** 2 + (sx - x) ** 2, s) for s, (sy, sx) in enumerate(site_xy)]
-        pairs.extend((d, p, s) for d, s in heapq.nsmallest(k, dists))
-    pairs.sort()
-    room = list(capacity)
-    result = [-1] * len(people)
-    for _, p, s in pairs:
-        if result[p] < 0 and room[s] > 0:
-            result[p] = s
-            room[s] -= 1
-    for p, s in enumerate(result):
-        if s >= 0:
-            continue
-        open_sites = [i for i, r in enumerate(room) if r > 0]
-        best = min(open_sites, key=lambda i: distance_km(people[p], sites[i]))
-        result[p] = best
-        room[best] -= 1
-    return result
+def _located(address: str, offset: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
+    """Coordinates of a demo home: its 동 centre moved by ``offset`` (where the building stands),
+    and the level the address matched."""
+    place = _place(address)
+    return {
+        "lat": round(place.lat + offset[0], 6),
+        "lon": round(place.lon + offset[1], 6),
+        "level": str(place.level),
+    }
 
 
 # --- the plan: plain rows built in memory --------------------------------------------------
@@ -289,8 +252,13 @@ class DemoPlan:
 class _Names:
     """Draws Korean names, unique phones and locations from one RNG."""
 
-    def __init__(self, rng: random.Random, reserved_phones: set[str]) -> None:
+    def __init__(
+        self, rng: random.Random, reserved_phones: set[str], *, home_rng: random.Random
+    ) -> None:
         self.rng = rng
+        # Employees' home addresses come from a stream of their own, so adding them left every
+        # other draw (names, deputies, phones) as it was.
+        self.home_rng = home_rng
         self.phones = set(reserved_phones)
         self._surnames = [s for s, _ in SURNAMES]
         self._surname_weights = [w for _, w in SURNAMES]
@@ -314,20 +282,20 @@ class _Names:
     def area(self) -> Area:
         return self.rng.choices(AREAS, self._area_weights)[0]
 
-    def point(self, area: Area) -> tuple[float, float]:
-        lat = area.lat + self.rng.gauss(0, 0.012)
-        lon = area.lon + self.rng.gauss(0, 0.015)
-        return round(lat, 6), round(lon, 6)
+    def offset(self) -> tuple[float, float]:
+        """Where in its 동 a home stands: about 300 m around the 동 centre (degrees)."""
+        return self.rng.gauss(0, 0.003), self.rng.gauss(0, 0.0037)
 
-    def address(self, area: Area) -> str:
-        dong = self.rng.choice(area.dongs)
-        if self.rng.random() < 0.7:
-            building = self.rng.randrange(101, 116)
-            unit = self.rng.randrange(1, 21) * 100 + self.rng.randrange(1, 7)
-            return f"{area.name} {dong} {self.rng.choice(APARTMENTS)} {building}동 {unit}호"
-        lot = f"{self.rng.randrange(1, 1500)}-{self.rng.randrange(1, 40)}"
-        unit = self.rng.randrange(1, 4) * 100 + self.rng.randrange(1, 4)
-        return f"{area.name} {dong} {lot} {self.rng.choice(VILLAS)} {unit}호"
+    def address(self, area: Area, rng: random.Random | None = None) -> str:
+        rng = rng or self.rng
+        dong = rng.choice(area.dongs)
+        if rng.random() < 0.7:
+            building = rng.randrange(101, 116)
+            unit = rng.randrange(1, 21) * 100 + rng.randrange(1, 7)
+            return f"{area.name} {dong} {rng.choice(APARTMENTS)} {building}동 {unit}호"
+        lot = f"{rng.randrange(1, 1500)}-{rng.randrange(1, 40)}"
+        unit = rng.randrange(1, 4) * 100 + rng.randrange(1, 4)
+        return f"{area.name} {dong} {lot} {rng.choice(VILLAS)} {unit}호"
 
     def account(self) -> str:
         bank, groups = self.rng.choice(BANKS)
@@ -348,10 +316,12 @@ def _plan_employees(names: _Names, plan: DemoPlan) -> None:
         for i, title in enumerate(titles):
             number += 1
             if number == 1:
-                plan.employees.append({**KIM_YOUNGHWAN, "is_head": True})
+                home = _located(KIM_YOUNGHWAN["home_address"])
+                plan.employees.append({**KIM_YOUNGHWAN, **home, "is_head": True})
                 continue
             area = names.area()
-            lat, lon = names.point(area)
+            offset = names.offset()
+            address = names.address(area, names.home_rng)
             plan.employees.append(
                 {
                     "employee_no": f"E{number:04d}",
@@ -359,8 +329,8 @@ def _plan_employees(names: _Names, plan: DemoPlan) -> None:
                     "title": title,
                     "department": dept,
                     "home_area": area.name,
-                    "lat": lat,
-                    "lon": lon,
+                    "home_address": address,
+                    **_located(address, offset),
                     "phone": names.phone(),
                     "telegram_chat_id": chat_id if i == 0 else None,
                     "is_head": i == 0,
@@ -481,24 +451,25 @@ def _plan_holders(names: _Names, plan: DemoPlan, today: date) -> None:
                 "birth_date": fixed.birth_date,
                 "address": fixed.address,
                 "area": fixed.area,
-                "lat": fixed.lat,
-                "lon": fixed.lon,
+                **_holder_place(fixed.address),
             }
         )
         plan.policies.append([_fixed_policy_row(p, fixed, today) for p in fixed.policies])
     while len(plan.holders) < POLICYHOLDER_COUNT:
         area = names.area()
-        lat, lon = names.point(area)
+        offset = names.offset()
         birth = _birth_date(rng, today, min_age=25, max_age=82)
+        name = names.name(female=rng.random() < 0.55)
+        phone = names.phone()
+        address = names.address(area)
         plan.holders.append(
             {
-                "name": names.name(female=rng.random() < 0.55),
-                "phone": names.phone(),
+                "name": name,
+                "phone": phone,
                 "birth_date": birth,
-                "address": names.address(area),
+                "address": address,
                 "area": area.name,
-                "lat": lat,
-                "lon": lon,
+                **_holder_place(address, offset),
             }
         )
         account = names.account()
@@ -513,20 +484,31 @@ def _plan_holders(names: _Names, plan: DemoPlan, today: date) -> None:
         )
 
 
+def _holder_place(address: str, offset: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
+    located = _located(address, offset)
+    return {"lat": located["lat"], "lon": located["lon"], "geocode_level": located["level"]}
+
+
 def _plan_assignment(plan: DemoPlan) -> None:
-    """Pin the fixed demo people to 김영환 (employee 0), the rest by nearest assignment."""
+    """Pin the fixed demo people to 김영환 (employee 0), the rest by the optimal assignment
+    (``milchak assign``'s own path)."""
     fixed = len(FIXED_HOLDERS)
     capacity = [CAPACITY] * len(plan.employees)
     capacity[0] -= fixed
     people = [(h["lat"], h["lon"]) for h in plan.holders[fixed:]]
     sites = [(e["lat"], e["lon"]) for e in plan.employees]
-    plan.holder_employee = [0] * fixed + assign_nearest(people, sites, capacity=capacity)
+    assigned, _ = assign_points(people, sites, capacity=capacity)
+    plan.holder_employee = [0] * fixed + assigned
 
 
 def build_demo_plan(*, today: date, seed: int = RNG_SEED) -> DemoPlan:
     """Every row of the demo organisation, deterministic for a given ``seed`` and ``today``."""
     rng = random.Random(seed)
-    names = _Names(rng, {KIM_YOUNGHWAN["phone"], *(h.phone for h in FIXED_HOLDERS)})
+    names = _Names(
+        rng,
+        {KIM_YOUNGHWAN["phone"], *(h.phone for h in FIXED_HOLDERS)},
+        home_rng=random.Random(seed + 1),
+    )
     plan = DemoPlan()
     _plan_employees(names, plan)
     _plan_holders(names, plan, today)
@@ -602,8 +584,10 @@ async def _write_employees(session: AsyncSession, plan: DemoPlan) -> list[int]:
             "title": e["title"],
             "department_id": dept_by_name[e["department"]],
             "home_area": e["home_area"],
+            "home_address": e["home_address"],
             "home_lat": e["lat"],
             "home_lon": e["lon"],
+            "home_geocode_level": e["level"],
             "phone": e["phone"],
             "telegram_chat_id": e["telegram_chat_id"],
             "is_head": e["is_head"],

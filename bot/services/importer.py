@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.db.models import Department, Employee, Policyholder
+from bot.geo.geocode import LEVEL_RANK, Level, Place, geocode
 from bot.services.phones import format_phone, normalize_phone
 
 # Column → Korean label used in messages. Required columns first.
 EMPLOYEE_REQUIRED = ("employee_no", "name", "title", "department", "home_area")
 EMPLOYEE_OPTIONAL = (
+    "home_address",
     "home_lat",
     "home_lon",
     "phone",
@@ -31,8 +33,8 @@ EMPLOYEE_OPTIONAL = (
     "deputy_employee_no",
     "is_head",
 )
-POLICYHOLDER_REQUIRED = ("phone", "name", "birth_date", "address", "area", "employee_no")
-POLICYHOLDER_OPTIONAL = ("lat", "lon")
+POLICYHOLDER_REQUIRED = ("phone", "name", "birth_date", "address", "area")
+POLICYHOLDER_OPTIONAL = ("employee_no", "lat", "lon")
 
 LABELS = {
     "employee_no": "사번",
@@ -40,6 +42,7 @@ LABELS = {
     "title": "직급",
     "department": "부서",
     "home_area": "거주 지역",
+    "home_address": "집 주소",
     "home_lat": "위도",
     "home_lon": "경도",
     "lat": "위도",
@@ -58,6 +61,7 @@ MAX_LENGTHS = {
     "title": 30,
     "department": 100,
     "home_area": 100,
+    "home_address": 200,
     "address": 200,
     "area": 100,
 }
@@ -213,6 +217,28 @@ def _coordinates(row: _Row, lat_column: str, lon_column: str) -> tuple[float | N
     return lat, lon
 
 
+def _place(row: _Row, *texts: str) -> Place | None:
+    """The finest place the first of ``texts`` that names one gives; an error when none does.
+
+    A 시도 alone is not a place to visit from: it counts as no match (the row is reported).
+    """
+    found = None
+    for text in texts:
+        place = geocode(text) if text else None
+        if place is not None and (
+            found is None or LEVEL_RANK[place.level] < LEVEL_RANK[found.level]
+        ):
+            found = place
+    if found is None or found.level == Level.SIDO:
+        shown = next((t for t in texts if t), "")
+        row.fail(
+            f"주소의 위치를 찾을 수 없습니다: '{shown}' "
+            "(시·군·구와 읍·면·동을 확인하거나 위도·경도를 함께 적어 주세요)"
+        )
+        return None
+    return found
+
+
 def _int(row: _Row, column: str) -> int | None:
     raw = row.values.get(column, "")
     if not raw:
@@ -256,6 +282,7 @@ class _EmployeeRow:
     fields: dict[str, Any]  # columns to write; optional ones only when given
     is_head: bool | None
     deputy_no: str | None
+    area_place: dict[str, Any]  # coordinates of home_area, used when nothing better is known
 
 
 def _parse_employee(row: _Row) -> _EmployeeRow:
@@ -268,9 +295,26 @@ def _parse_employee(row: _Row) -> _EmployeeRow:
         "title": v["title"],
         "home_area": v["home_area"],
     }
+    if v.get("home_address"):
+        fields["home_address"] = v["home_address"]
+    fallback: dict[str, Any] = {}
     lat, lon = _coordinates(row, "home_lat", "home_lon")
     if lat is not None:
-        fields["home_lat"], fields["home_lon"] = lat, lon
+        fields.update(home_lat=lat, home_lon=lon, home_geocode_level=str(Level.POINT))
+    elif not row.errors:
+        place = _place(row, v.get("home_address", ""), v["home_area"])
+        if place is not None:
+            located = {
+                "home_lat": place.lat,
+                "home_lon": place.lon,
+                "home_geocode_level": str(place.level),
+            }
+            # An address locates the home; the area alone only does for a new employee or one
+            # whose area changed (never over coordinates someone entered).
+            if v.get("home_address"):
+                fields.update(located)
+            else:
+                fallback = located
     phone = _phone(row, "phone")
     if phone:
         fields["phone"] = phone
@@ -281,7 +325,7 @@ def _parse_employee(row: _Row) -> _EmployeeRow:
     deputy_no = v.get("deputy_employee_no") or None
     if deputy_no and deputy_no == employee_no:
         row.fail("자기 자신을 대리인으로 지정할 수 없습니다.")
-    return _EmployeeRow(row, employee_no, fields, is_head, deputy_no)
+    return _EmployeeRow(row, employee_no, fields, is_head, deputy_no, fallback)
 
 
 async def import_employees(
@@ -403,6 +447,10 @@ async def _write_employees(
         if p.is_head is not None:
             values["is_head"] = p.is_head
         stored = existing.get(p.employee_no)
+        if p.area_place and (
+            stored is None or stored.home_lat is None or stored.home_area != values["home_area"]
+        ):
+            values.update(p.area_place)
         if stored is None:
             inserts.append({"employee_no": p.employee_no, "is_head": False, **values})
         else:
@@ -461,7 +509,12 @@ def _parse_holder(row: _Row) -> _HolderRow:
         "area": v["area"],
     }
     if lat is not None:
-        values["lat"], values["lon"] = lat, lon
+        values.update(lat=lat, lon=lon, geocode_level=str(Level.POINT))
+    elif v["address"] and not row.errors:
+        # People often leave the 시도 or 시군구 out of the address when the area column has it.
+        place = _place(row, v["address"], f"{v['area']} {v['address']}")
+        if place is not None:
+            values.update(lat=place.lat, lon=place.lon, geocode_level=str(place.level))
     return _HolderRow(row, phone, values)
 
 
@@ -482,9 +535,10 @@ async def import_policyholders(session: AsyncSession, *, text: str) -> ImportRes
         )
     }
     stored = await _stored_holders(session, [p.phone for p in parsed if p.phone])
+    await _keep_entered_coordinates(session, parsed, stored)
     seen: dict[str, int] = {}
     for p in parsed:
-        employee_no = p.row.values["employee_no"]
+        employee_no = p.row.values.get("employee_no", "")
         if employee_no:
             if employee_no in employee_ids:
                 p.values["employee_id"] = employee_ids[employee_no]
@@ -518,6 +572,31 @@ async def import_policyholders(session: AsyncSession, *, text: str) -> ImportRes
     for holder_id, values in updates:
         await connection.execute(update(table).where(table.c.id == holder_id).values(values))
     return ImportResult(created=len(inserts), updated=len(updates))
+
+
+async def _keep_entered_coordinates(
+    session: AsyncSession, parsed: list[_HolderRow], stored: dict[str, list[tuple[int, date]]]
+) -> None:
+    """Coordinates entered for a policyholder stay while the file gives the same address and none.
+
+    A geocoded 동 centre is coarser than a point someone typed in; a new address moves them.
+    """
+    ids = {
+        stored[p.phone][0][0]: p
+        for p in parsed
+        if p.phone in stored and p.values.get("geocode_level") not in (None, Level.POINT)
+    }
+    for chunk in _chunks(sorted(ids)):
+        rows = await session.execute(
+            select(Policyholder.id, Policyholder.address, Policyholder.geocode_level).where(
+                Policyholder.id.in_(chunk), Policyholder.lat.is_not(None)
+            )
+        )
+        for holder_id, address, level in rows:
+            p = ids[holder_id]
+            if address == p.values["address"] and level in (None, Level.POINT):
+                for key in ("lat", "lon", "geocode_level"):
+                    p.values.pop(key, None)
 
 
 async def _stored_holders(

@@ -88,6 +88,10 @@ async def build_admin_data(sessions: async_sessionmaker[AsyncSession]) -> AdminD
 
         lee = holder("이영숙", "01055123087", kim)
         han = holder("한철수", "01022223333", kim)
+        # Homes for the 담당 배정 pages: 김영환 and 이영숙 in 만수동, 한철수 2.2 km away.
+        kim.home_lat, kim.home_lon, kim.home_geocode_level = 37.455783, 126.733085, "dong"
+        lee.lat, lee.lon, lee.geocode_level = 37.455783, 126.733085, "dong"
+        han.lat, han.lon, han.geocode_level = 37.4355, 126.7255, "sigungu"
         oh = holder("오미나", "01044445555", park)
         yoon = holder("윤서준", "01066667777", jung)
         s.add_all([lee, han, oh, yoon])

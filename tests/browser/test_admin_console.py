@@ -298,3 +298,24 @@ def test_a_copied_cookie_dies_at_logout(browser: Browser, page: Page, console: C
         expect(stolen).to_have_url(re.compile(r"/admin/login\?next="))
     finally:
         thief.close()
+
+
+def test_employees_with_their_policyholders_and_distances(page: Page, console: Console) -> None:
+    sign_in(page, console, "admin")
+    page.click("nav >> text=담당 배정")
+    expect(page.locator("h1")).to_contain_text("담당 배정")
+    rows = page.locator("#employees tbody tr")
+    expect(rows).to_have_count(4)
+    kim = page.locator("#employees tbody tr", has_text="김영환 기획부장")
+    expect(kim.locator("td").nth(3)).to_have_text("2")  # 이영숙, 한철수
+    expect(kim.locator("td").nth(5)).to_have_text("2.4")  # 한철수 lives farthest
+    screenshot(page, "employees")
+
+    page.click("text=김영환 기획부장")
+    holders = page.locator("#holders tbody tr")
+    expect(holders).to_have_count(2)
+    expect(holders.nth(0)).to_contain_text("이영숙")  # nearest first
+    expect(holders.nth(0).locator("td").nth(2)).to_have_text("0.00")
+    expect(holders.nth(1)).to_contain_text("한철수")
+    expect(holders.nth(1).locator("td").nth(3)).to_have_text("시·군·구 대략")
+    screenshot(page, "employee-holders")

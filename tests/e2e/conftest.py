@@ -59,8 +59,8 @@ class HolderPool:
         return holder
 
     def take_from(self, ids: Collection[int]) -> Holder:
-        """The first free holder whose id is in ``ids``."""
-        holder = next(h for h in self._free if h.id in ids)
+        """The first free holder whose id is in ``ids`` (not one of the demo's fixed holders)."""
+        holder = next(h for h in self._free if h.id in ids and h.name not in RESERVED_NAMES)
         self._free.remove(holder)
         return holder
 

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
 from bot import texts
 from bot.actions import texts as action_texts
+from bot.actions.sdk import Tracker
+from bot.actions.server import sender_id_for
 from bot.db import session_scope
 from bot.db.models import Contact, Employee, Policy, Policyholder, Request, Verification
 from bot.services.labels import won
+from tests.auxil.stack import RASA_TOKEN
 from tests.e2e.conftest import (
     KIM_CHAT_ID,
     Customer,
@@ -248,3 +252,28 @@ async def test_groups_are_pointed_to_the_private_chat(world: SessionWorld) -> No
         )
     assert stored is not None and stored.text == texts.GROUP_LEDGER.format(text="/start")
     assert started is None and group_chats == 0
+
+
+async def test_rasa_hands_each_message_its_ledger_row(
+    world: SessionWorld, customer: Customer
+) -> None:
+    """The actions learn which stored message they answer (``metadata.turn``) — the key of the
+    one-request-per-turn guard — from the tracker Rasa sends them."""
+    assert customer.holder is not None
+    await customer.say("고마워요")
+    async with session_scope(world.stack.sessions) as session:
+        said = await session.scalar(
+            select(Contact.id)
+            .where(Contact.policyholder_id == customer.holder.id, Contact.direction == "in")
+            .order_by(Contact.id.desc())
+            .limit(1)
+        )
+    async with httpx.AsyncClient(
+        base_url=world.rasa.url,
+        params={"token": RASA_TOKEN},  # Rasa's API wants its token
+    ) as client:
+        response = await client.get(f"/conversations/{sender_id_for(customer.holder.id)}/tracker")
+    assert response.status_code == 200, response.text
+    events = response.json()["events"]
+    last_user = next(e for e in reversed(events) if e["event"] == "user")
+    assert Tracker.from_dict({"events": [last_user]}).turn == said

@@ -130,3 +130,27 @@ async def test_long_texts_are_split_both_ways_and_the_relay_is_confirmed(
     forwarded = await telegram.wait_for_count(chat, kim_before + 2, timeout=15)
     assert all(utf16_length(m.text) <= TELEGRAM_MAX for m in forwarded[kim_before:])
     assert reference in forwarded[kim_before].text
+
+
+async def test_a_relay_telegram_refuses_now_is_reported_as_queued(
+    world: SessionWorld, staff: StaffPool
+) -> None:
+    telegram = world.stack.telegram
+    chat, _name, customer = await _employee_with_customer(world, staff)
+    assert customer.holder is not None
+    reference = await callback_request(customer)
+    alert = await telegram.wait_for_message(chat, lambda m: reference in m.text, timeout=15)
+    words = "내일 오전에 전화드릴게요."
+    fault = telegram.fail("sendMessage", "server_error", chat_id=customer.user_id, times=1)
+    kim_before = len(telegram.sent(chat))
+    telegram.push_text(chat, words, reply_to_message_id=alert.message_id, first_name="직원")
+    told = await telegram.wait_for_message(
+        chat,
+        lambda m: customer.holder is not None and customer.holder.name in m.text,
+        since=kim_before,
+        timeout=15,
+    )
+    assert fault.fired == 1
+    assert told.text == employee_ui.RELAY_QUEUED.format(policyholder=customer.holder.name)
+    # The outbox tries again (2 s later) and the customer gets the words after all.
+    await telegram.wait_for_message(customer.user_id, lambda m: words in m.text, timeout=20)

@@ -79,7 +79,12 @@ async def test_employees_happy_path(sessions: async_sessionmaker[AsyncSession]) 
     assert park.is_head and park.telegram_chat_id == 700001 and park.phone == "01048213301"
     assert park.deputy_id == by_no["K1002"].id
     assert by_no["K1003"].phone == "01048213303" and not by_no["K1003"].is_head
-    assert by_no["K1004"].home_lat is None and by_no["K1004"].deputy_id == by_no["K1005"].id
+    assert by_no["K1004"].deputy_id == by_no["K1005"].id
+    # No coordinates: the home area's centre (인천 연수구), and how precise that is.
+    yoon = by_no["K1004"]
+    assert yoon.home_geocode_level == "sigungu" and yoon.home_lat and yoon.home_lon
+    assert abs(yoon.home_lat - 37.41) < 0.03 and abs(yoon.home_lon - 126.68) < 0.05
+    assert park.home_lat == 37.5070 and park.home_geocode_level == "point"
     assert by_no["K1005"].is_head  # "예" is yes
     assert sorted(departments.values()) == ["재무부", "총무부"]
 
@@ -194,8 +199,12 @@ async def test_policyholders_happy_path_with_bom(
         employees = {e.id: e.employee_no for e in await session.scalars(select(Employee))}
     assert set(holders) == {"01070010001", "01070010002", "01070010003"}
     moon = holders["01070010002"]  # "+82 10-…" normalised
-    assert moon.birth_date == date(1970, 6, 30) and moon.lat is None
+    assert moon.birth_date == date(1970, 6, 30)
     assert moon.address == "인천 계양구 작전동 123-4, 태양빌라 201호"
+    # No coordinates in the file: the address is geocoded to 작전동 (작전1동·작전2동 centres).
+    assert moon.geocode_level == "dong" and moon.lat and moon.lon
+    assert abs(moon.lat - 37.530) < 0.01 and abs(moon.lon - 126.726) < 0.01
+    assert holders["01070010001"].geocode_level == "point"
     assert employees[moon.employee_id] == "K1002"
     assert holders["01070010003"].birth_date == date(1985, 12, 1)
 
@@ -215,8 +224,19 @@ async def test_policyholders_upsert_by_phone(sessions: async_sessionmaker[AsyncS
         oh = await session.scalar(select(Policyholder).where(Policyholder.phone == "01070010001"))
         k1005 = await session.scalar(select(Employee.id).where(Employee.employee_no == "K1005"))
     assert oh is not None and oh.address == "인천 부평구 부평동 1-1" and oh.employee_id == k1005
-    assert oh.lat == 37.5030  # empty optional cells keep the stored coordinates
+    # She moved: the new address places her (부평동), the old coordinates would be wrong.
+    assert oh.geocode_level == "dong" and oh.lat != 37.5030
     assert await _count(sessions, Policyholder) == 4
+
+    # The same address without coordinates keeps the ones entered before.
+    same = HOLDER_HEADER + (
+        "01070010003,배미란,1985.12.01,경기 부천시 중동 푸르지오 101동 1502호,경기 부천시,,,\n"
+    )
+    assert (await _import_holders(sessions, same)).ok
+    async with sessions() as session:
+        bae = await session.scalar(select(Policyholder).where(Policyholder.phone == "01070010003"))
+    assert bae is not None and (bae.lat, bae.geocode_level) == (37.5030, "point")
+    assert bae.employee_id is not None  # an empty employee_no keeps the employee
 
 
 async def test_policyholders_every_rejection_reason_with_line_numbers(
@@ -233,6 +253,8 @@ async def test_policyholders_every_rejection_reason_with_line_numbers(
         (6, "담당 직원 사번 'Z9999'인 직원을 찾을 수 없습니다"),
         (7, "전화번호 010-7001-0001이(가) 2행과 중복됩니다"),
         (8, "위도와 경도는 함께 입력해 주세요"),
+        (9, "주소의 위치를 찾을 수 없습니다: '어딘가 모르는 곳 12'"),
+        (10, "주소의 위치를 찾을 수 없습니다: '경기도 어딘가로 5'"),  # a 시도 is no place
     ]
     got = _lines(result)
     assert [line for line, _ in got] == [line for line, _ in expected]
@@ -288,5 +310,5 @@ def test_cli_import_exit_codes_and_messages(
     assert "직원 5명을 추가하고 0명을 갱신했습니다." in ok.output
     assert bad.exit_code == 1
     assert "3행: 전화번호 형식이 올바르지 않습니다" in bad.output
-    assert "오류 6건이 있어 파일의 어떤 행도 저장하지 않았습니다." in bad.output
+    assert "오류 8건이 있어 파일의 어떤 행도 저장하지 않았습니다." in bad.output
     assert good.exit_code == 0 and "계약자 3명을 추가하고" in good.output

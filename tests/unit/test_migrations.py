@@ -67,6 +67,22 @@ async def _columns_0005(engine: AsyncEngine) -> dict[str, bool]:
         return await connection.run_sync(look)
 
 
+async def _assignment_schema(engine: AsyncEngine) -> tuple[bool, bool, bool]:
+    def look(connection: Connection) -> tuple[bool, bool, bool]:
+        inspector = inspect(connection)
+        holders = {c["name"] for c in inspector.get_columns("policyholders")}
+        employees = {c["name"] for c in inspector.get_columns("employees")}
+        tables = set(inspector.get_table_names())
+        return (
+            "geocode_level" in holders,
+            {"home_address", "home_geocode_level"} <= employees,
+            {"assignment_runs", "assignment_changes"} <= tables,
+        )
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(look)
+
+
 async def test_0005_turns_edits_retries_down_and_up(engine: AsyncEngine) -> None:
     assert all((await _columns_0005(engine)).values())
     await _downgrade(engine, "0005-1")  # the revision before this one, wherever it is chained
@@ -89,3 +105,11 @@ async def test_0006_admin_sessions_and_throttle_down_and_up(engine: AsyncEngine)
     assert not added & await _tables(engine)
     await upgrade(engine)
     assert added <= await _tables(engine)
+
+
+async def test_0008_geocode_and_assignment_audit_down_and_up(engine: AsyncEngine) -> None:
+    assert await _assignment_schema(engine) == (True, True, True)
+    await _downgrade(engine, "0008-1")
+    assert await _assignment_schema(engine) == (False, False, False)
+    await upgrade(engine)
+    assert await _assignment_schema(engine) == (True, True, True)

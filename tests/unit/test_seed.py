@@ -25,12 +25,13 @@ from bot.db.models import (
 from bot.demo.seed import (
     CAPACITY,
     SeedError,
-    assign_nearest,
     build_demo_plan,
-    distance_km,
     seed_contacts,
     seed_demo,
 )
+from bot.geo.distance import distance_km
+from bot.geo.geocode import geocode
+from bot.services.assignment import assign_points
 
 TODAY = date(2026, 11, 25)
 
@@ -139,6 +140,8 @@ def _check_holders_and_policies(
     assert (lee.name, lee.birth_date, lee.area) == ("이영숙", date(1962, 4, 17), "인천 남동구")
     assert lee.address.startswith("인천 남동구 만수동 주공아파트")
     assert lee.employee_id == kim.id
+    # Both live in 만수동: the geocoded 동 centre, the same for both.
+    assert lee.geocode_level == "dong" and (lee.lat, lee.lon) == (kim.home_lat, kim.home_lon)
     lee_policies = {p.number: p for p in policies if p.policyholder_id == lee.id}
     assert set(lee_policies) == {"KL-1994-000123", "KL-1996-004521"}
     cancer = lee_policies["KL-1994-000123"]
@@ -199,18 +202,30 @@ async def test_seed_refuses_a_database_with_other_organisation_data(
             await seed_demo(session, today=TODAY)
 
 
-def test_assign_nearest_respects_capacity_and_prefers_the_nearest() -> None:
-    sites = [(37.40, 126.60), (37.60, 126.90)]
-    near_first = [(37.40 + i * 0.001, 126.60) for i in range(3)]
-    near_second = [(37.60, 126.90 + i * 0.001) for i in range(1)]
+def test_demo_homes_come_from_their_addresses_and_the_optimal_assignment() -> None:
+    """The demo places homes with the importer's geocoder and assigns with milchak assign's
+    solver: the seed's assignment is the optimum for its own homes."""
+    plan = build_demo_plan(today=TODAY)
+    levels = Counter(h["geocode_level"] for h in plan.holders)
+    assert levels["dong"] > 0.9 * len(plan.holders) and set(levels) <= {"dong", "sigungu"}
+    for h in plan.holders[:200]:
+        place = geocode(h["address"])
+        assert place is not None and str(place.level) == h["geocode_level"]
+        # Within about a kilometre of the 동 centre: the building's place in the 동.
+        assert distance_km((h["lat"], h["lon"]), (place.lat, place.lon)) < 1.5
+    assert all(e["home_address"] and e["level"] for e in plan.employees)
 
-    result = assign_nearest(near_first + near_second, sites, capacity=[2, 2])
-
-    assert Counter(result) == {0: 2, 1: 2}
-    assert result[:2] == [0, 0]  # the two closest to site 0 get it
-    assert result[3] == 1
-    with pytest.raises(ValueError):
-        assign_nearest(near_first, sites, capacity=[1, 1])
+    fixed = 2  # 이영숙 and 정민수 are 김영환's whatever the distance
+    capacity = [CAPACITY] * len(plan.employees)
+    capacity[0] -= fixed
+    people = [(h["lat"], h["lon"]) for h in plan.holders[fixed:]]
+    sites = [(e["lat"], e["lon"]) for e in plan.employees]
+    _, distances = assign_points(people, sites, capacity=capacity)
+    planned = [
+        distance_km(p, sites[s]) * 1000
+        for p, s in zip(people, plan.holder_employee[fixed:], strict=True)
+    ]
+    assert abs(sum(planned) - sum(distances)) < len(people)  # whole-metre rounding only
 
 
 async def test_contacts_are_linked_spread_and_varied(

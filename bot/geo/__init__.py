@@ -1,0 +1,1 @@
+"""Geography: where people live (offline geocoding) and how far apart they are."""
