@@ -18,6 +18,7 @@ descriptions, registered with setMyCommands for each employee's own chat when it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -470,10 +471,17 @@ def texts_of_media(message: Any) -> str:
     return "[사진]" if message.photo else "[텍스트가 아닌 메시지]"
 
 
+RELAY_SETTLE_SECONDS = 3.0  # how long to wait for the outbox worker when it took a row first
+
+
 async def _deliver_relay(
     bot: Bot, sessions: async_sessionmaker[AsyncSession], request_id: int
 ) -> str:
-    """Try to deliver the request's queued relay right away: sent, failed or queued."""
+    """Try to deliver the request's queued relay right away: sent, failed or queued.
+
+    The outbox worker may have claimed a row (a long relay is several) a moment before us: its
+    outcome is awaited for a few seconds, so the employee hears what really happened.
+    """
     async with sessions() as session:
         ids = list(
             await session.scalars(
@@ -489,10 +497,16 @@ async def _deliver_relay(
     if not ids:
         return "queued"
     await outbox.deliver_due(sessions, telegram_sender(bot), ids=ids)
-    async with sessions() as session:
-        statuses = set(
-            await session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(ids)))
-        )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RELAY_SETTLE_SECONDS
+    while True:
+        async with sessions() as session:
+            statuses = set(
+                await session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(ids)))
+            )
+        if outbox.SENDING not in statuses or loop.time() >= deadline:
+            break
+        await asyncio.sleep(0.1)
     if statuses == {outbox.SENT}:
         return "sent"
     if outbox.FAILED in statuses:

@@ -27,7 +27,8 @@ EMPLOYEE_APOLOGIES = (texts.ERROR_STORED, texts.ERROR_NOT_STORED)
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def staff(world: SessionWorld) -> StaffPool:
-    return await StaffPool.load(world.stack.sessions)
+    # Another department than test_employee_flow's, so neither module runs short of people.
+    return await StaffPool.load(world.stack.sessions, department="영업지원부")
 
 
 async def _employee_with_customer(
