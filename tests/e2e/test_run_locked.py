@@ -68,6 +68,7 @@ async def test_run_with_its_own_rasa_answers_customers_and_no_one_else(tmp_path:
             MILCHAK_TELEGRAM_BASE_URL=telegram.base_url,
             MILCHAK_WEB_PORT=str(web_port),
             MILCHAK_RASA_URL=f"http://127.0.0.1:{rasa_port}",
+            MILCHAK_METRICS_PORT=str(free_port()),  # 9108 may be taken by a running milchak
         )
         for step in (("db", "upgrade"), ("seed", "--demo")):
             code, output = await run_to_end(*milchak(*step), env=env)
