@@ -124,7 +124,7 @@ def optimum_250(seed: int) -> tuple[Array, Array, NDArray[np.int64]]:
 
 def demo_homes() -> tuple[Array, Array, NDArray[np.int64]]:
     print("== the demo organisation's own homes (build_demo_plan), 6,248 × 250")
-    from bot.services.seed import CAPACITY, FIXED_HOLDERS, build_demo_plan
+    from bot.demo.seed import CAPACITY, FIXED_HOLDERS, build_demo_plan
 
     plan = build_demo_plan(today=date(2026, 11, 25))
     fixed = len(FIXED_HOLDERS)

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
+from bot.demo.seed import build_demo_plan
 from bot.geo.geocode import Level, geocode
-from bot.services.seed import build_demo_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDER = [str(Level.DONG), str(Level.SIGUNGU), str(Level.SIDO), "none"]

@@ -1,6 +1,8 @@
-"""The app's sense of time: one replaceable clock, so tests can move time forward."""
+"""The app's sense of time: one replaceable clock, so tests can move time forward; the company's
+calendar (Seoul); stored times read back as UTC."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -41,3 +43,21 @@ def set_clock(new_clock: Clock) -> None:
 def now() -> datetime:
     """Current time, timezone-aware UTC."""
     return clock.now()
+
+
+def today() -> date:
+    """Today's date in Seoul, the company's calendar."""
+    return clock.seoul_now().date()
+
+
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A timezone-aware UTC datetime; SQLite hands stored UTC times back without a zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

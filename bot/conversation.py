@@ -15,15 +15,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock, metrics, texts
 from bot.actions.server import sender_id_for
+from bot.clock import as_utc
 from bot.db import session_scope
-from bot.db.models import OPEN_STATUSES, Contact, Employee, Policyholder, Request, RequestKind
+from bot.db.models import (
+    OPEN_STATUSES,
+    Contact,
+    ContactSender,
+    Employee,
+    Policyholder,
+    Request,
+    RequestKind,
+)
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.services.ledger import record_contact, record_inbound_once
 from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
 from bot.services.relay import consume_policyholder_text
 from bot.services.requests import open_request
-from bot.services.sla import as_utc
+from bot.services.sla import Deadlines
 from bot.services.turns import TurnTaken, claim_turn
 
 log = logging.getLogger(__name__)
@@ -85,7 +94,7 @@ async def record_replies(
         contact = await record_contact(
             session,
             direction="out",
-            sender="bot",
+            sender=ContactSender.BOT,
             text=reply.text,
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
@@ -115,6 +124,7 @@ async def handle_message(
     rasa: RasaClient,
     inbound: Inbound,
     *,
+    deadlines: Deadlines,
     on_stored: Callable[[bool], None] | None = None,
 ) -> list[Outgoing] | None:
     """Process one message from a verified policyholder; None when it was a repeated update.
@@ -137,7 +147,7 @@ async def handle_message(
         assert policyholder is not None
         contact = await record_inbound_once(
             session,
-            sender="policyholder",
+            sender=ContactSender.POLICYHOLDER,
             text=inbound.shown_text or inbound.text,
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
@@ -173,7 +183,7 @@ async def handle_message(
         )
     except RasaUnavailable as error:
         log.warning("Rasa unavailable, routing message %s to a person: %s", contact_id, error)
-        return await _rasa_down(sessions, inbound, contact_id)
+        return await _rasa_down(sessions, inbound, contact_id, deadlines)
 
     async with session_scope(sessions) as session:
         policyholder = await session.get(Policyholder, inbound.policyholder_id)
@@ -196,7 +206,10 @@ async def handle_message(
 
 
 async def _rasa_down(
-    sessions: async_sessionmaker[AsyncSession], inbound: Inbound, contact_id: int
+    sessions: async_sessionmaker[AsyncSession],
+    inbound: Inbound,
+    contact_id: int,
+    deadlines: Deadlines,
 ) -> list[Outgoing]:
     """Rasa did not answer: a person must see the message. One request per outage window.
 
@@ -207,14 +220,17 @@ async def _rasa_down(
     """
     for _attempt in range(3):
         try:
-            return await _hand_to_a_person(sessions, inbound, contact_id)
+            return await _hand_to_a_person(sessions, inbound, contact_id, deadlines)
         except TurnTaken:
             log.info("message %s was answered by a late action after all", contact_id)
     raise RuntimeError(f"could not settle the turn of message {contact_id}")
 
 
 async def _hand_to_a_person(
-    sessions: async_sessionmaker[AsyncSession], inbound: Inbound, contact_id: int
+    sessions: async_sessionmaker[AsyncSession],
+    inbound: Inbound,
+    contact_id: int,
+    deadlines: Deadlines,
 ) -> list[Outgoing]:
     text = inbound.shown_text or inbound.text
     async with session_scope(sessions) as session:
@@ -270,6 +286,7 @@ async def _hand_to_a_person(
                 kind=RequestKind.QUESTION,
                 summary=f"챗봇 장애 중 받은 메시지: {text}",
                 details={"reason": "rasa_down", "messages": [text]},
+                deadlines=deadlines,
             )
         if not await claim_turn(
             session,

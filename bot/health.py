@@ -27,11 +27,11 @@ from starlette.responses import JSONResponse
 from telegram.ext import Application
 
 from bot import clock, metrics
+from bot.clock import as_utc
 from bot.config import Settings
 from bot.db.models import OutboxMessage
 from bot.rasa_client import RasaClient
 from bot.services.outbox import PENDING, SENDING
-from bot.services.sla import as_utc
 from bot.supervisor import RasaSupervisor
 
 log = logging.getLogger(__name__)

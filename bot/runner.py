@@ -18,19 +18,20 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import clock
-from bot.clock import SEOUL
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine_and_sessions
 from bot.health import Health, probe_rasa
 from bot.metrics import metrics_config
 from bot.ops_alerts import OpsWatch, run_ops_watch
 from bot.rasa_client import RasaClient
-from bot.services import holidays, sla
+from bot.services import holidays
 from bot.services.escalation import run_escalation_worker
-from bot.services.outbox import Send, run_outbox_worker, telegram_sender
+from bot.services.outbox import Send, run_outbox_worker
 from bot.services.retention import run_retention_worker
+from bot.services.sla import Deadlines
 from bot.services.weekly_digest import Schedule, run_weekly_digest_worker
 from bot.supervisor import RasaSupervisor, RestartPolicy, keep_running
+from bot.telegram.sender import telegram_sender
 from bot.tokens import is_loopback, new_token
 from bot.tracker_store import tracker_store_environment
 from bot.web import create_web_app
@@ -205,6 +206,7 @@ async def background_workers(
 ) -> list[asyncio.Task[None]]:
     """Outbox delivery, SLA escalation, weekly digests and the daily retention job: independent
     loops over the database, each restarted if it ever crashes."""
+    deadlines = Deadlines.from_settings(settings)
     workers = [
         asyncio.create_task(
             keep_running(
@@ -219,7 +221,10 @@ async def background_workers(
             keep_running(
                 "escalation",
                 lambda: run_escalation_worker(
-                    sessions, interval=settings.escalation_interval, stop=stop
+                    sessions,
+                    deadlines=deadlines,
+                    interval=settings.escalation_interval,
+                    stop=stop,
                 ),
                 stop,
             )
@@ -240,6 +245,7 @@ async def background_workers(
             "retention",
             lambda: run_retention_worker(
                 sessions,
+                deadlines=deadlines,
                 hour=settings.retention_hour,
                 interval=settings.retention_interval,
                 stop=stop,
@@ -308,8 +314,7 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
         loop.add_signal_handler(sig, stop.set)
     settings = with_run_tokens(settings, starts_rasa=with_rasa)
     chat = settings.telegram_token is None if chat is None else chat
-    sla.configure(sla.Deadlines.from_settings(settings))
-    holidays.warn_if_uncovered(clock.now().astimezone(SEOUL).date())
+    holidays.warn_if_uncovered(clock.today())
     engine, sessions = create_engine_and_sessions(settings.database_url)
     rasa = rasa_client(settings)
     application = None
@@ -345,7 +350,7 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
                 sessions, settings, console_sender, stop, digests=False, retention_tasks=False
             )
             watchers.append(run_ops_watch(OpsWatch(health, settings, None), settings, stop))
-            await run_chat(sessions, rasa, stop)
+            await run_chat(sessions, rasa, stop, deadlines=Deadlines.from_settings(settings))
         else:
             async with application:
                 await start_telegram(application, settings)

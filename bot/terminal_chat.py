@@ -12,6 +12,7 @@ from bot.conversation import Inbound, handle_message
 from bot.db import session_scope
 from bot.db.models import OutboxMessage, Policyholder
 from bot.rasa_client import RasaClient
+from bot.services.sla import Deadlines
 
 DEMO_PHONE = "01055123087"  # 이영숙
 QUIT = {"/quit", "/exit", "종료"}
@@ -35,6 +36,7 @@ async def run_chat(
     rasa: RasaClient,
     stop: asyncio.Event,
     *,
+    deadlines: Deadlines,
     phone: str = DEMO_PHONE,
 ) -> None:
     """Chat until end of input, /quit or a stop signal."""
@@ -64,7 +66,9 @@ async def run_chat(
         if line.strip().isdigit() and 0 < int(line.strip()) <= len(buttons):
             title, text = buttons[int(line.strip()) - 1]
             shown = f"[버튼] {title}"
-        outgoing = await handle_message(sessions, rasa, Inbound(policyholder.id, text, shown))
+        outgoing = await handle_message(
+            sessions, rasa, Inbound(policyholder.id, text, shown), deadlines=deadlines
+        )
         buttons = []
         for item in outgoing or []:
             print(f"밀착> {item.text}")

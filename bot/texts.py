@@ -23,7 +23,6 @@ WRONG_TRIES = " (남은 횟수 {tries}회)"
 LOCKED = "확인에 여러 번 실패해서 {until}까지 본인 확인이 잠겼어요. 도움이 필요하시면 고객센터({phone})로 연락해 주세요."
 VERIFIED = "{name}님, 본인 확인이 끝났어요! 담당 직원은 {employee}님이에요. 무엇을 도와드릴까요?"
 VERIFIED_NO_EMPLOYEE = "{name}님, 본인 확인이 끝났어요! 무엇을 도와드릴까요?"
-WELCOME_BACK = "{name}님, 다시 만나서 반가워요. 무엇을 도와드릴까요?"
 
 # Input the bot cannot read
 MEDIA = {
@@ -90,6 +89,29 @@ CHAT_BANNER = (
 )
 CHAT_ALERT = "[직원 알림 → {chat_id}] {text}"
 
+# What the employee did with a request (sent through the outbox)
+PH_ACKNOWLEDGED = (
+    "요청하신 건이 접수됐어요.\n접수 번호: {reference}\n담당: {employee}\n곧 연락드릴게요."
+)
+PH_RESOLVED = (
+    "요청하신 건이 처리됐어요.\n접수 번호: {reference}\n담당: {employee}\n\n"
+    "상담은 어떠셨나요? 별점(1~5)을 눌러 주세요."
+)
+PH_HANDED_OVER = (
+    "담당자가 바뀌었어요.\n접수 번호: {reference}\n새 담당: {employee}\n이어서 도와드릴게요."
+)
+PH_RELAY_SIGNATURE = "{text}\n\n— 국제생명 {employee}"
+PH_RELAY_FIRST_NOTE = "\n(이 대화에 메시지를 보내시면 담당 직원에게 바로 전달돼요.)"
+PH_RATING_THANKS = (
+    "별점 {stars}점, 고마워요! 더 하실 말씀이 있으면 적어 주세요. "
+    "없으시면 [건너뛰기]를 눌러 주세요."
+)
+PH_COMMENT_THANKS = "소중한 의견 고마워요. 담당 직원에게 잘 전할게요."
+PH_RATING_DONE = "평가해 주셔서 고마워요."
+
+# Rating buttons (a short answer on the pressed button)
+RATING_EXPIRED = "이미 평가가 끝났거나 평가할 수 없는 요청이에요."
+RATING_THANKS_TOAST = "고마워요!"
 # Operations alerts to the admins' chats (MILCHAK_ALERT_CHAT_IDS), bot/ops_alerts.py
 OPS_RASA_DOWN = (
     "🚨 [밀착 운영] 상담 엔진(Rasa)이 {minutes}분째 응답하지 않아요 (자동 재시작 {restarts}회). "

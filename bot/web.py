@@ -11,6 +11,7 @@ from bot.actions.server import action_health, action_webhook
 from bot.admin import create_admin_app
 from bot.config import Settings
 from bot.health import Health, readyz
+from bot.services.sla import Deadlines
 from bot.telegram.webhook import WEBHOOK_PATH, telegram_webhook
 
 
@@ -39,6 +40,8 @@ def create_web_app(
         routes.append(Route(WEBHOOK_PATH, telegram_webhook, methods=["POST"]))
     app = Starlette(routes=routes)
     app.state.sessions = sessions
+    # The actions open requests: their deadlines come from these settings, like the sessions.
+    app.state.deadlines = Deadlines.from_settings(settings)
     app.state.settings = settings
     app.state.telegram_application = telegram
     app.state.health = health or Health(sessions, settings, telegram=telegram)

@@ -223,7 +223,7 @@ def booking_problem(tracker: Tracker, kind: str) -> str | None:
         event_date = date.fromisoformat(str(tracker.get_slot("event_date")))
     except ValueError:
         return texts.DATE_UNREADABLE
-    if event_date < clock.clock.seoul_now().date():
+    if event_date < clock.today():
         return texts.DATE_PAST.format(date=event_date.isoformat())
     if len(str(tracker.get_slot("event_place") or "").strip()) < 2:
         return texts.PLACE_TOO_SHORT

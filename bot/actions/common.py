@@ -139,6 +139,7 @@ async def open_and_tell(
         details=dict(details or {}),
         policy_id=policy_id,
         idempotency_key=idempotency_key,
+        deadlines=ctx.deadlines,
     )
     await tell_opened(dispatcher, ctx, request, message, **fields)
     return request

@@ -117,7 +117,7 @@ class OfferCardAction(Action):
     name = "action_offer_card"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
-        today = clock.clock.seoul_now().date()
+        today = clock.today()
         has_active = any(p.status == "active" for p in await policies_of(ctx))
         if not has_active or age_on(ctx.policyholder.birth_date, today) < 19:
             dispatcher.say(texts.CARD_INELIGIBLE)

@@ -195,6 +195,7 @@ class SubmitLoan(Action):
                     policy_number=str(tracker.get_slot("loan_policy") or ""),
                     amount=amount if isinstance(amount, int) else None,
                     idempotency_key=form_run_key(tracker, "loan_form"),
+                    deadlines=ctx.deadlines,
                 )
             except LoanRefused as refused:
                 dispatcher.say(refusal(refused.problem))

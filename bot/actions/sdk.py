@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Policyholder
+from bot.services.sla import Deadlines
 
 Event = dict[str, Any]
 
@@ -110,7 +111,8 @@ class Dispatcher:
 
 @dataclass
 class Context:
-    """What an action may use: a database session and the policyholder it is talking to.
+    """What an action may use: a database session, the policyholder it is talking to, and the
+    acknowledgement deadlines a request it opens gets.
 
     ``turn_contact_id`` is the ledger row of the message this action answers, when the app sent
     it along (see ``bot.services.turns``).
@@ -118,6 +120,7 @@ class Context:
 
     session: AsyncSession
     policyholder: Policyholder
+    deadlines: Deadlines
     turn_contact_id: int | None = None
 
 

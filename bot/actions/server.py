@@ -13,6 +13,7 @@ from bot.actions.sdk import Action, Context, Dispatcher, Event, Tracker, active_
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.db.models import Policyholder
+from bot.services.sla import Deadlines
 from bot.services.turns import TurnTaken
 from bot.tokens import bearer, token_matches
 
@@ -45,7 +46,7 @@ ACTIONS = _collect_actions()
 
 
 async def run_action(
-    sessions: async_sessionmaker[AsyncSession], payload: dict[str, Any]
+    sessions: async_sessionmaker[AsyncSession], payload: dict[str, Any], *, deadlines: Deadlines
 ) -> tuple[int, dict[str, Any]]:
     """Run the action Rasa asks for; return the HTTP status and body of the protocol."""
     name = str(payload.get("next_action", ""))
@@ -62,7 +63,7 @@ async def run_action(
             )
             if policyholder is None:
                 raise LookupError(f"unknown conversation {tracker.sender_id!r}")
-            context = Context(session, policyholder, turn_contact_id=tracker.turn)
+            context = Context(session, policyholder, deadlines, turn_contact_id=tracker.turn)
             events = await action.run(dispatcher, tracker, context)
     except TurnTaken:
         # The app stopped waiting for Rasa and handed this message to a person; nothing was
@@ -93,9 +94,10 @@ async def action_webhook(request: Request) -> JSONResponse:
     Rasa sends the token as ``?token=`` (endpoints.yml); a Bearer header is accepted too.
     """
     presented = request.query_params.get("token") or bearer(request.headers.get("authorization"))
-    if not token_matches(presented, request.app.state.settings.action_token):
+    state = request.app.state
+    if not token_matches(presented, state.settings.action_token):
         return JSONResponse({"error": "unauthorized"}, status_code=401)
-    status, body = await run_action(request.app.state.sessions, await request.json())
+    status, body = await run_action(state.sessions, await request.json(), deadlines=state.deadlines)
     return JSONResponse(body, status_code=status)
 
 

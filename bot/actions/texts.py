@@ -1,10 +1,6 @@
 """Korean text the custom actions send to policyholders (해요체 throughout)."""
 
 GREETING = "안녕하세요, {name}님! 국제생명 밀착 상담이에요. 무엇을 도와드릴까요?"
-HOW_CAN_I_HELP = (
-    "무엇을 도와드릴까요? 대출 신청, 보험 조회, 이사·장례·결혼 서비스 예약, 불편 사항 접수, "
-    "카드 신청 등을 도와드릴 수 있어요."
-)
 MENU = (
     ("약관대출 신청", "/request_loan"),
     ("내 보험 조회", "/ask_policy"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,24 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.admin.filters import policyholders_in
 from bot.admin.principal import Principal
 from bot.admin.vocabulary import OPEN_STATUSES
+from bot.clock import as_utc
 from bot.db.models import Contact, Department, Employee, Policyholder, Request, RequestEvent
 
 PER_PAGE = 50
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; stored times are UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def sla_breached(request: Request, now: datetime) -> bool:
     """Not acknowledged by its deadline (late, or still waiting after it passed)."""
-    due = aware(request.due_at)
+    due = as_utc(request.due_at)
     if due is None:
         return False
-    acknowledged = aware(request.acknowledged_at)
+    acknowledged = as_utc(request.acknowledged_at)
     if acknowledged is not None:
         return acknowledged > due
     return request.status in OPEN_STATUSES and due < now
@@ -113,8 +107,8 @@ async def list_requests(
     ).all()
     board = []
     for request, holder_name, emp_name, emp_title in rows[:PER_PAGE]:
-        created = aware(request.created_at) or now
-        end = aware(request.resolved_at) or now
+        created = as_utc(request.created_at) or now
+        end = as_utc(request.resolved_at) or now
         board.append(
             BoardRow(
                 request=request,

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin.vocabulary import FALLBACK_INTENT, INTENTS, LOW_CONFIDENCE
-from bot.db.models import Contact, Policyholder
+from bot.db.models import Contact, ContactSender, Policyholder
 from bot.services.masking import mask_personal_numbers
 
 PER_PAGE = 50
@@ -38,7 +38,7 @@ async def review_page(
         await session.execute(
             select(Contact, Policyholder.name)
             .outerjoin(Policyholder, Contact.policyholder_id == Policyholder.id)
-            .where(Contact.sender == "policyholder", needs_review(), state)
+            .where(Contact.sender == ContactSender.POLICYHOLDER, needs_review(), state)
             .order_by(Contact.created_at.desc(), Contact.id.desc())
             .offset((max(page, 1) - 1) * PER_PAGE)
             .limit(PER_PAGE + 1)
@@ -53,7 +53,7 @@ async def label_contact(session: AsyncSession, *, contact_id: int, intent: str) 
     if intent and intent not in INTENTS:
         raise ValueError(intent)
     contact = await session.get(Contact, contact_id)
-    if contact is None or contact.sender != "policyholder":
+    if contact is None or contact.sender != ContactSender.POLICYHOLDER:
         return None
     contact.labelled_intent = intent or None
     return contact

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.cli.common import run_with_sessions
 from bot.db import session_scope
-from bot.services.policy_history_seed import HistorySummary, seed_policy_history
-from bot.services.seed import (
+from bot.demo.policy_history import HistorySummary, seed_policy_history
+from bot.demo.seed import (
     FIXED_HOLDERS,
     ContactsSummary,
     SeedError,

@@ -58,6 +58,60 @@ class RequestStatus(enum.StrEnum):
 OPEN_STATUSES = (RequestStatus.NEW, RequestStatus.ACKNOWLEDGED, RequestStatus.IN_PROGRESS)
 
 
+class RequestAction(enum.StrEnum):
+    """What happened to a request: ``request_events.action``."""
+
+    CREATED = "created"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+    HANDED_OVER = "handed_over"
+    ESCALATED = "escalated"
+    ESCALATION_EXHAUSTED = "escalation_exhausted"  # overdue, and nobody further to go to
+    REROUTED = "rerouted"  # the employee blocked the bot; moved on along the chain
+    UNROUTABLE = "unroutable"  # ... and nobody further could take it
+    REPLIED = "replied"
+    RATED = "rated"
+    RATING_COMMENT = "rating_comment"
+
+
+class ContactSender(enum.StrEnum):
+    """Who wrote a message in the contact ledger: ``contacts.sender``."""
+
+    POLICYHOLDER = "policyholder"
+    BOT = "bot"
+    EMPLOYEE = "employee"
+    UNKNOWN = "unknown"  # not verified yet
+
+
+class ContactChannel(enum.StrEnum):
+    """Where a contact happened: ``contacts.channel``."""
+
+    TELEGRAM = "telegram"
+    PHONE = "phone"  # a call the employee logged
+    VISIT = "visit"  # a visit the employee logged
+
+
+class OutboxPurpose(enum.StrEnum):
+    """Why a Telegram message was queued: ``outbox.purpose``."""
+
+    ALERT = "alert"  # a new request, to the employee it was routed to
+    ESCALATION = "escalation"  # an overdue request, to the next in the chain
+    HANDOVER = "handover"  # a handed-over or re-routed request, to its new employee
+    RELAY_IN = "relay_in"  # the policyholder's words, to the employee in a handoff
+    RELAY_OUT = "relay_out"  # the employee's words, to the policyholder
+    ACK_NOTICE = "ack_notice"  # to the policyholder: 접수
+    RESOLVED_NOTICE = "resolved_notice"  # to the policyholder: 완료, with the rating buttons
+    HANDOVER_NOTICE = "handover_notice"  # to the policyholder: a new employee
+    RATING_THANKS = "rating_thanks"  # to the policyholder
+    RATING_NOTICE = "rating_notice"  # the rating, to the employee
+    WEEKLY_DIGEST = "weekly_digest"  # the weekly report, to a department head
+    REPLY = "reply"  # the bot's answer to a policyholder that Telegram did not take at once
+    BOT_REPLY = "bot_reply"  # the bot's answer to an employee, likewise
+    RETENTION_REMINDER = "retention_reminder"  # to the policyholder: a premium is unpaid
+    ASSIGNMENT = "assignment"  # to an employee: policyholders gained or lost in a reassignment
+
+
 class Department(Base):
     __tablename__ = "departments"
 
@@ -284,7 +338,7 @@ class RequestEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
-    action: Mapped[str] = mapped_column(String(30))  # created|acknowledged|resolved|escalated|...
+    action: Mapped[str] = mapped_column(String(30))  # RequestAction
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     note: Mapped[str] = mapped_column(MaskedText, default="")
     created_at: Mapped[datetime] = _now_column()
@@ -305,8 +359,8 @@ class Contact(Base):
     policyholder_id: Mapped[int | None] = mapped_column(ForeignKey("policyholders.id"))
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
     direction: Mapped[str] = mapped_column(String(3))  # in|out
-    channel: Mapped[str] = mapped_column(String(20), default="telegram")  # telegram|phone|visit|...
-    sender: Mapped[str] = mapped_column(String(20))  # policyholder|bot|employee|unknown
+    channel: Mapped[str] = mapped_column(String(20), default=ContactChannel.TELEGRAM)
+    sender: Mapped[str] = mapped_column(String(20))  # ContactSender
     text: Mapped[str] = mapped_column(MaskedText)  # personal numbers masked
     intent: Mapped[str | None] = mapped_column(String(40), index=True)
     confidence: Mapped[float | None]
@@ -337,7 +391,7 @@ class OutboxMessage(Base):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     policyholder_id: Mapped[int | None] = mapped_column(ForeignKey("policyholders.id"))
-    purpose: Mapped[str] = mapped_column(String(30), default="alert")
+    purpose: Mapped[str] = mapped_column(String(30), default=OutboxPurpose.ALERT)
     # Set for messages that must be queued at most once ever (the weekly digest per department
     # and week); the unique index makes a second enqueue fail, in any process.
     dedupe_key: Mapped[str | None] = mapped_column(String(100))

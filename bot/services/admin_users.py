@@ -6,7 +6,7 @@ import asyncio
 import enum
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
+from bot.clock import as_utc
 from bot.db.engine import session_scope
 from bot.db.models import AdminUser, Department
 from bot.services import login_throttle
@@ -166,7 +167,7 @@ async def authenticate(
         user = await session.scalar(select(AdminUser).where(AdminUser.username == username.strip()))
         count = await _reserve(session, user.id, now) if user is not None else 0
         if user is not None and count is None:
-            return LoginResult(LoginOutcome.LOCKED, locked_until=_aware(user.locked_until))
+            return LoginResult(LoginOutcome.LOCKED, locked_until=as_utc(user.locked_until))
         if user is not None and count is not None and count > MAX_FAILED_LOGINS:
             # Parallel attempts beyond the allowance: refused without a password check.
             return LoginResult(LoginOutcome.LOCKED, locked_until=await _lock(session, user.id, now))
@@ -201,10 +202,3 @@ async def change_password(session: AsyncSession, *, username: str, password: str
     await end_all_sessions(session, user_id=user.id)
     await session.flush()
     return user
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)

@@ -1,9 +1,25 @@
-"""The alert an employee receives for a request: summary text and action buttons."""
+"""The alert an employee receives for a request: summary text and action buttons, and the alert
+as it looks now (status, buttons that still make sense, history) for editing it in place."""
 
 from typing import Any
 
-from bot.clock import SEOUL
-from bot.db.models import Policyholder, Request, RequestKind
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import SEOUL, as_utc
+from bot.db.models import (
+    OPEN_STATUSES,
+    Employee,
+    OutboxMessage,
+    OutboxPurpose,
+    Policyholder,
+    Request,
+    RequestEvent,
+    RequestKind,
+    RequestStatus,
+)
+from bot.employee_texts import HISTORY_LABELS
+from bot.services.chain import ChainRole
 from bot.services.labels import REQUEST_KIND_LABELS, REQUEST_STATUS_LABELS, won
 from bot.services.message_limits import shorten
 from bot.services.phones import format_phone
@@ -14,16 +30,18 @@ SUMMARY_MAX = 3000
 SUMMARY_POINTER = "(전체 내용은 관리 콘솔에서 확인하세요.)"
 
 ROUTE_NOTES = {
-    "owner": "",
-    "deputy": "담당 직원이 연락되지 않아 대리 담당자께 보내드립니다.",
-    "head": "담당 직원과 대리 담당자가 연락되지 않아 부서장께 보내드립니다.",
-    "unreachable": "",
+    ChainRole.OWNER: "",
+    ChainRole.DEPUTY: "담당 직원이 연락되지 않아 대리 담당자께 보내드립니다.",
+    ChainRole.HEAD: "담당 직원과 대리 담당자가 연락되지 않아 부서장께 보내드립니다.",
+    ChainRole.UNREACHABLE: "",
 }
 
 ACTIONS = (("접수", "ack"), ("답장", "reply"), ("완료", "done"), ("이관", "handover"))
 
 
-def alert_text(request: Request, policyholder: Policyholder, *, route_reason: str = "owner") -> str:
+def alert_text(
+    request: Request, policyholder: Policyholder, *, route_reason: ChainRole = ChainRole.OWNER
+) -> str:
     """Korean summary of a request for the employee who handles it."""
     if request.kind == RequestKind.RETENTION:
         return retention_text(request, policyholder, route_reason=route_reason)
@@ -57,7 +75,7 @@ CHANNELS = {"phone": "전화", "visit": "방문", "telegram": "텔레그램"}
 
 
 def retention_text(
-    request: Request, policyholder: Policyholder, *, route_reason: str = "owner"
+    request: Request, policyholder: Policyholder, *, route_reason: ChainRole = ChainRole.OWNER
 ) -> str:
     """The retention task as the employee reads it: who, which policy, how long unpaid, the last
     contact, and what to do (the figures were fixed when the task was opened)."""
@@ -92,3 +110,52 @@ def retention_buttons(request_id: int) -> dict[str, Any]:
     ]
     handover = [{"text": "이관", "callback_data": f"req:handover:{request_id}"}]
     return {"inline_keyboard": [row, handover]}
+
+
+def alert_markup(request: Request) -> dict[str, Any] | None:
+    """Buttons that still make sense for the request's status."""
+    if request.status not in OPEN_STATUSES:
+        return None
+    if request.kind == RequestKind.RETENTION:  # closed by logging a call or visit, not by 접수/완료
+        return retention_buttons(request.id)
+    actions = ACTIONS if request.status == RequestStatus.NEW else ACTIONS[1:]
+    row = [{"text": label, "callback_data": f"req:{code}:{request.id}"} for label, code in actions]
+    return {"inline_keyboard": [row[:2], row[2:]] if len(row) == 4 else [row]}
+
+
+async def alert_view(session: AsyncSession, request: Request) -> tuple[str, dict[str, Any] | None]:
+    """Text and buttons of the alert for the request's current state, with its history."""
+    policyholder = await session.get(Policyholder, request.policyholder_id)
+    assert policyholder is not None
+    lines = [alert_text(request, policyholder)]
+    events = await session.execute(
+        select(RequestEvent, Employee)
+        .outerjoin(Employee, Employee.id == RequestEvent.employee_id)
+        .where(RequestEvent.request_id == request.id, RequestEvent.action.in_(HISTORY_LABELS))
+        .order_by(RequestEvent.id)
+    )
+    history = []
+    for event, who in events.all():
+        when = as_utc(event.created_at).astimezone(SEOUL).strftime("%m/%d %H:%M")
+        name = who.display_name if who else "시스템"
+        history.append(f"• {when} {HISTORY_LABELS[event.action]} — {name}")
+    if history:
+        lines.append("\n".join(["", "처리 기록:", *history[-6:]]))
+    return "\n".join(lines), alert_markup(request)
+
+
+async def alert_messages(session: AsyncSession, request: Request) -> list[tuple[int, int]]:
+    """(chat id, message id) of every alert sent about ``request``, to edit them in place."""
+    rows = await session.execute(
+        select(OutboxMessage.chat_id, OutboxMessage.telegram_message_id).where(
+            OutboxMessage.request_id == request.id,
+            OutboxMessage.telegram_message_id.is_not(None),
+            or_(
+                *(
+                    OutboxMessage.purpose == p
+                    for p in (OutboxPurpose.ALERT, OutboxPurpose.ESCALATION, OutboxPurpose.HANDOVER)
+                )
+            ),
+        )
+    )
+    return [(chat, int(mid)) for chat, mid in rows.all() if mid is not None]

@@ -30,6 +30,7 @@ from bot.db.models import (
     AssignmentRun,
     Department,
     Employee,
+    OutboxPurpose,
     Policyholder,
 )
 from bot.geo.distance import to_plane_array
@@ -480,7 +481,7 @@ async def _notify(session: AsyncSession, plan: AssignmentPlan, changed: list[int
             chat_id=employee.telegram_chat_id,
             text=text,
             employee_id=employee_id,
-            purpose="assignment",
+            purpose=OutboxPurpose.ASSIGNMENT,
         )
         queued += 1
     return queued

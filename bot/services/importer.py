@@ -193,7 +193,7 @@ def _date(row: _Row, column: str) -> date | None:
     if parsed is None:
         row.fail(f"{LABELS[column]} 형식이 올바르지 않습니다: '{raw}' (예: 1962-04-17)")
         return None
-    if not date(1900, 1, 1) <= parsed <= clock.clock.seoul_now().date():
+    if not date(1900, 1, 1) <= parsed <= clock.today():
         row.fail(f"{LABELS[column]}이(가) 올바른 범위가 아닙니다: '{raw}'")
         return None
     return parsed

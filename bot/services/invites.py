@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
+from bot.clock import as_utc
 from bot.db.models import Employee, EmployeeInvite
-from bot.services.sla import as_utc
 
 INVITE_TTL = timedelta(hours=72)
 START_PREFIX = "emp-"

@@ -13,6 +13,20 @@ REQUEST_KIND_LABELS = {
     "retention": "계약 유지 관리(보험료 미납)",
 }
 
+# Short names for reports, charts and the digest, where the kinds stand side by side.
+KIND_LABELS = {
+    "complaint": "불만",
+    "suggestion": "서비스 희망",
+    "loan": "대출",
+    "moving": "이사",
+    "funeral": "장례",
+    "wedding": "결혼",
+    "callback": "전화 요청",
+    "card": "카드",
+    "question": "문의",
+    "retention": "유지 관리",
+}
+
 REQUEST_STATUS_LABELS = {
     "new": "접수 대기",
     "acknowledged": "접수됨",
@@ -33,3 +47,8 @@ POLICY_STATUS_LABELS = {
 def won(amount: int) -> str:
     """1000000 → '1,000,000원'."""
     return f"{amount:,}원"
+
+
+def kind_label(kind: str) -> str:
+    """Korean label of a request kind."""
+    return REQUEST_KIND_LABELS.get(kind, kind)

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
-from bot.db.models import Contact, OutboxMessage
+from bot.db.models import Contact, ContactChannel, ContactSender, OutboxMessage
 from bot.services.masking import mask_personal_numbers
 
 log = logging.getLogger(__name__)
@@ -18,11 +18,11 @@ async def record_contact(
     session: AsyncSession,
     *,
     direction: str,
-    sender: str,
+    sender: ContactSender,
     text: str,
     policyholder_id: int | None = None,
     employee_id: int | None = None,
-    channel: str = "telegram",
+    channel: ContactChannel = ContactChannel.TELEGRAM,
     intent: str | None = None,
     confidence: float | None = None,
     request_id: int | None = None,

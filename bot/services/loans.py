@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Policy, Policyholder, Request, RequestKind
 from bot.services.labels import won
 from bot.services.requests import open_request
+from bot.services.sla import Deadlines
 
 MIN_LOAN = 100_000
 LOAN_STEP = 10_000
@@ -92,6 +93,7 @@ async def open_loan(
     policy_number: str,
     amount: int | None,
     idempotency_key: str | None = None,
+    deadlines: Deadlines,
 ) -> Request:
     """Check the loan again and open its request (alert queued) in the caller's transaction."""
     policy = await check_loan(
@@ -111,4 +113,5 @@ async def open_loan(
         },
         policy_id=policy.id,
         idempotency_key=idempotency_key,
+        deadlines=deadlines,
     )

@@ -27,22 +27,16 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import (
-    Bot,
-    InlineKeyboardMarkup,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import clock
+from bot.clock import as_utc
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
-from bot.db.models import Contact, Employee, OutboxMessage, Policyholder
+from bot.db.models import Contact, Employee, OutboxMessage, OutboxPurpose, Policyholder
 from bot.services.masking import mask_personal_numbers
 from bot.services.message_limits import split_message
 from bot.services.periodic import run_every
-from bot.services.sla import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +60,7 @@ async def enqueue(
     request_id: int | None = None,
     employee_id: int | None = None,
     policyholder_id: int | None = None,
-    purpose: str = "alert",
+    purpose: OutboxPurpose = OutboxPurpose.ALERT,
     contact_id: int | None = None,
 ) -> OutboxMessage:
     """Queue a Telegram message for delivery in the caller's transaction.
@@ -360,9 +354,8 @@ async def failed_messages(
 async def _on_forbidden(
     sessions: async_sessionmaker[AsyncSession], message: OutboxMessage, error: str
 ) -> None:
-    """403: the person blocked the bot. Mark an employee blocked and re-route their request."""
-    from bot.services.workspace import reroute_from_blocked  # workspace imports enqueue
-
+    """403: the person blocked the bot. Mark an employee blocked; the escalation round moves
+    their open requests on along the chain."""
     async with session_scope(sessions) as session:
         await session.execute(
             update(OutboxMessage)
@@ -377,10 +370,7 @@ async def _on_forbidden(
             log.warning("outbox %s: chat %s blocked the bot", message.id, message.chat_id)
             return
         employee.telegram_blocked = True
-        await session.flush()
         log.warning("outbox %s: employee %s blocked the bot", message.id, employee.id)
-        if message.request_id is not None:
-            await reroute_from_blocked(session, employee=employee, request_id=message.request_id)
 
 
 async def run_outbox_worker(
@@ -397,32 +387,3 @@ async def run_outbox_worker(
         return await deliver_due(sessions, send, limit=limit) >= limit  # more may be waiting
 
     await run_every(interval, stop, deliver_round, name="outbox")
-
-
-def reply_markup_from_json(
-    markup: dict[str, Any] | None, bot: Bot | None = None
-) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
-    """Bot API JSON (as stored in the outbox) → the python-telegram-bot markup object."""
-    if not markup:
-        return None
-    if "inline_keyboard" in markup:
-        return InlineKeyboardMarkup.de_json(markup, bot)
-    if "keyboard" in markup:
-        return ReplyKeyboardMarkup.de_json(markup, bot)
-    if markup.get("remove_keyboard"):
-        return ReplyKeyboardRemove()
-    raise ValueError(f"unsupported reply_markup: {sorted(markup)}")
-
-
-def telegram_sender(bot: Bot) -> Send:
-    """A ``Send`` that delivers through ``bot.send_message`` and returns the message id."""
-
-    async def send(message: OutboxMessage) -> int | None:
-        sent = await bot.send_message(
-            chat_id=message.chat_id,
-            text=message.text,
-            reply_markup=reply_markup_from_json(message.reply_markup, bot),
-        )
-        return sent.message_id
-
-    return send

@@ -207,7 +207,7 @@ async def import_policy_events(session: AsyncSession, *, text: str) -> PolicyEve
     rows, problems = _read(text)
     if problems:
         return PolicyEventsResult(errors=problems)
-    today = clock.clock.seoul_now().date()
+    today = clock.today()
     for row in rows:
         _parse(row, today)
     numbers = sorted({r.values["policy_number"] for r in rows if r.values["policy_number"]})

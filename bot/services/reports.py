@@ -36,10 +36,11 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
-from bot.clock import SEOUL
+from bot.clock import SEOUL, as_utc
 from bot.db.models import (
     OPEN_STATUSES,
     Contact,
+    ContactSender,
     Department,
     Employee,
     OutboxMessage,
@@ -48,6 +49,7 @@ from bot.db.models import (
     RequestKind,
 )
 from bot.services.csv_safe import csv_line
+from bot.services.labels import KIND_LABELS
 
 REQUEST_KINDS = tuple(str(kind) for kind in RequestKind)
 _OPEN = tuple(str(status) for status in OPEN_STATUSES)
@@ -120,12 +122,6 @@ class Week:
 
 def _seoul_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=SEOUL).astimezone(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -210,7 +206,11 @@ async def _contacted(session: AsyncSession, start: datetime, end: datetime) -> d
         session,
         select(Policyholder.employee_id, func.count(func.distinct(Contact.policyholder_id)))
         .join(Policyholder, Contact.policyholder_id == Policyholder.id)
-        .where(Contact.created_at >= start, Contact.created_at < end, Contact.sender == "employee")
+        .where(
+            Contact.created_at >= start,
+            Contact.created_at < end,
+            Contact.sender == ContactSender.EMPLOYEE,
+        )
         .group_by(Policyholder.employee_id),
     )
 
@@ -222,10 +222,10 @@ def _figures_from_requests(
     resolve: list[timedelta] = []
     kinds: Counter[str] = Counter()
     for request in requests:
-        created = _aware(request.created_at)
-        acknowledged = _aware(request.acknowledged_at)
-        resolved = _aware(request.resolved_at)
-        due = _aware(request.due_at)
+        created = as_utc(request.created_at)
+        acknowledged = as_utc(request.acknowledged_at)
+        resolved = as_utc(request.resolved_at)
+        due = as_utc(request.due_at)
         assert created is not None
         if _in(created, week.start, week.end):
             kinds[request.kind] += 1
@@ -247,7 +247,7 @@ def _figures_from_requests(
 def _top(requests: Iterable[Request], kind: str, week: Week) -> list[tuple[str, int]]:
     counter: Counter[str] = Counter()
     for request in requests:
-        if request.kind != kind or not _in(_aware(request.created_at), week.start, week.end):
+        if request.kind != kind or not _in(as_utc(request.created_at), week.start, week.end):
             continue
         details = request.details if isinstance(request.details, dict) else {}
         label = str(details.get("category") or "").strip()
@@ -294,7 +294,7 @@ async def weekly_report(
         .where(
             Contact.created_at >= week.start,
             Contact.created_at < week.end,
-            Contact.sender != "bot",
+            Contact.sender != ContactSender.BOT,
             Contact.edit_of_id.is_(None),
         )
         .group_by(Policyholder.employee_id)
@@ -382,19 +382,6 @@ async def weekly_report(
 
 
 # --- presentation shared by the terminal, the CSV and the web page ---------------------------
-
-KIND_LABELS = {
-    "complaint": "불만",
-    "suggestion": "서비스 희망",
-    "loan": "대출",
-    "moving": "이사",
-    "funeral": "장례",
-    "wedding": "결혼",
-    "callback": "전화 요청",
-    "card": "카드",
-    "question": "문의",
-    "retention": "유지 관리",
-}
 
 
 def format_duration(value: timedelta | None) -> str:

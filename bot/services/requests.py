@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock, metrics
 from bot.clock import SEOUL
 from bot.db.inserts import insert_unless_conflict
-from bot.db.models import Policyholder, Request, RequestEvent, RequestKind
+from bot.db.models import Policyholder, Request, RequestAction, RequestEvent, RequestKind
 from bot.services.alerts import alert_buttons, alert_text
+from bot.services.chain import ChainRole, route_policyholder
 from bot.services.outbox import enqueue
-from bot.services.routing import route_policyholder
-from bot.services.sla import due_at
+from bot.services.sla import Deadlines, due_at
 
 
 async def _next_reference(session: AsyncSession, now: datetime) -> str:
@@ -47,6 +47,7 @@ async def open_request(
     details: dict[str, Any] | None = None,
     policy_id: int | None = None,
     idempotency_key: str | None = None,
+    deadlines: Deadlines,
 ) -> Request:
     """Create a request, assign it by routing, and queue the alert — in the caller's transaction.
 
@@ -80,7 +81,7 @@ async def open_request(
             details=details or {},
             created_at=now,
             updated_at=now,
-            due_at=due_at(kind, now),
+            due_at=due_at(kind, now, deadlines),
         )
         if request_id is not None:
             break
@@ -93,21 +94,25 @@ async def open_request(
         raise RuntimeError("could not allocate a request reference")
     request = await session.get_one(Request, request_id)
 
-    note = f"배정: {route.employee.display_name} ({route.reason})" if route else "배정할 직원 없음"
+    note = f"배정: {route.employee.display_name} ({route.role})" if route else "배정할 직원 없음"
     session.add(
         RequestEvent(
             request_id=request.id,
-            action="created",
+            action=RequestAction.CREATED,
             note=note,
             created_at=now,
             employee_id=route.employee.id if route else None,
         )
     )
-    if route and route.employee.telegram_chat_id is not None and route.reason != "unreachable":
+    if (
+        route
+        and route.employee.telegram_chat_id is not None
+        and route.role != ChainRole.UNREACHABLE
+    ):
         await enqueue(
             session,
             chat_id=route.employee.telegram_chat_id,
-            text=alert_text(request, policyholder, route_reason=route.reason),
+            text=alert_text(request, policyholder, route_reason=route.role),
             reply_markup=alert_buttons(request.id, kind=kind),
             request_id=request.id,
             employee_id=route.employee.id,

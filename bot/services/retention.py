@@ -29,23 +29,28 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot import clock
-from bot.clock import SEOUL
+from bot.clock import SEOUL, as_utc
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
 from bot.db.models import (
     OPEN_STATUSES,
     Contact,
+    ContactChannel,
+    ContactSender,
     Employee,
+    OutboxPurpose,
     Policy,
     PolicyEvent,
     PolicyEventKind,
     Policyholder,
     Request,
+    RequestAction,
     RequestEvent,
     RequestKind,
     RequestStatus,
     RetentionTask,
 )
+from bot.services.casefile import WorkspaceError, require_can_act
 from bot.services.labels import won
 from bot.services.ledger import record_contact
 from bot.services.outbox import enqueue
@@ -57,19 +62,21 @@ from bot.services.policy_history import (
     installments_due,
 )
 from bot.services.requests import open_request
-from bot.services.sla import as_utc
-from bot.services.workspace import WorkspaceError, can_act
+from bot.services.sla import Deadlines
 
 log = logging.getLogger(__name__)
 
 # --- Korean text ------------------------------------------------------------------------------
 SUMMARY = "보험료 미납 {months}개월 · {product} {number} · {grace}까지 납입하지 않으면 실효"
-CONTACT_NOTES = {"phone": "계약 유지 안내 전화", "visit": "계약 유지 안내 방문"}
+CONTACT_NOTES = {
+    ContactChannel.PHONE: "계약 유지 안내 전화",
+    ContactChannel.VISIT: "계약 유지 안내 방문",
+}
 CLOSED_BY_CONTACT = "{channel} 연락으로 완료"
 CLOSED_PAID = "보험료 납입 확인: 계약 유지"
 CLOSED_LAPSED = "계약 {status}: 유지 관리 종료"
 CLOSED_EXPIRED = "유예 기간 종료: 납입 확인 안 됨"
-CHANNEL_LABELS = {"phone": "전화", "visit": "방문"}
+CHANNEL_LABELS = {ContactChannel.PHONE: "전화", ContactChannel.VISIT: "방문"}
 NOT_RETENTION = "계약 유지 관리 요청이 아닙니다."
 ALREADY_CLOSED = "이미 처리된 계약 유지 관리 요청입니다."
 # To the policyholder (해요체), only with MILCHAK_RETENTION_REMINDER=true.
@@ -151,7 +158,7 @@ async def _last_contact(session: AsyncSession, holder_id: int) -> tuple[str | No
             select(Contact.created_at, Contact.channel)
             .where(
                 Contact.policyholder_id == holder_id,
-                Contact.sender.in_(("employee", "policyholder")),
+                Contact.sender.in_((ContactSender.EMPLOYEE, ContactSender.POLICYHOLDER)),
             )
             .order_by(Contact.created_at.desc(), Contact.id.desc())
             .limit(1)
@@ -171,6 +178,7 @@ async def open_task(
     *,
     overdue: Overdue,
     now: datetime,
+    deadlines: Deadlines,
     reminder: bool = False,
     company_phone: str = "1588-0000",
 ) -> Request | None:
@@ -216,6 +224,7 @@ async def open_task(
             "last_contact_channel": last_channel,
         },
         policy_id=policy.id,
+        deadlines=deadlines,
     )
     task = await session.get_one(RetentionTask, task_id)
     task.request_id = request.id
@@ -246,12 +255,12 @@ async def _remind(
         text=text,
         request_id=request.id,
         policyholder_id=holder.id,
-        purpose="retention_reminder",
+        purpose=OutboxPurpose.RETENTION_REMINDER,
     )
     await record_contact(
         session,
         direction="out",
-        sender="bot",
+        sender=ContactSender.BOT,
         text=text,
         policyholder_id=holder.id,
         request_id=request.id,
@@ -264,7 +273,7 @@ async def _close(
     request: Request,
     *,
     to: RequestStatus,
-    action: str,
+    action: RequestAction,
     note: str,
     employee: Employee | None,
     now: datetime,
@@ -308,7 +317,7 @@ async def log_task_contact(
     *,
     request: Request,
     employee: Employee,
-    channel: str,
+    channel: ContactChannel,
     note: str | None = None,
     telegram_update_id: int | None = None,
 ) -> Contact:
@@ -317,17 +326,14 @@ async def log_task_contact(
         raise WorkspaceError(NOT_RETENTION)
     if channel not in CONTACT_NOTES:
         raise ValueError(channel)
-    if not await can_act(session, employee=employee, request=request):
-        raise WorkspaceError(
-            "이 요청을 처리할 권한이 없습니다. 담당자 또는 부서장만 처리할 수 있어요."
-        )
+    await require_can_act(session, employee, request)
     if request.status not in OPEN_STATUSES:
         raise WorkspaceError(ALREADY_CLOSED)
     now = clock.now()
     contact = await record_contact(
         session,
         direction="out",
-        sender="employee",
+        sender=ContactSender.EMPLOYEE,
         channel=channel,
         text=(note or CONTACT_NOTES[channel]).strip(),
         policyholder_id=request.policyholder_id,
@@ -339,7 +345,7 @@ async def log_task_contact(
         session,
         request,
         to=RequestStatus.RESOLVED,
-        action="resolved",
+        action=RequestAction.RESOLVED,
         note=CLOSED_BY_CONTACT.format(channel=CHANNEL_LABELS[channel]),
         employee=employee,
         now=now,
@@ -372,8 +378,8 @@ async def close_on_touch(
         session,
         request,
         to=RequestStatus.RESOLVED,
-        action="resolved",
-        note=CLOSED_BY_CONTACT.format(channel=CHANNEL_LABELS[contact.channel]),
+        action=RequestAction.RESOLVED,
+        note=CLOSED_BY_CONTACT.format(channel=CHANNEL_LABELS[ContactChannel(contact.channel)]),
         employee=employee,
         now=clock.now(),
     )
@@ -400,18 +406,18 @@ async def sweep(session: AsyncSession, *, today: date, now: datetime) -> int:
         )
         if latest in CURRENT_KINDS:
             done = await _close(
-                session, request, to=RequestStatus.RESOLVED, action="resolved",
+                session, request, to=RequestStatus.RESOLVED, action=RequestAction.RESOLVED,
                 note=CLOSED_PAID, employee=None, now=now,
             )  # fmt: skip
         elif latest in EXIT_KINDS:
             status = "실효" if latest == PolicyEventKind.LAPSED else "해지"
             done = await _close(
-                session, request, to=RequestStatus.CANCELLED, action="cancelled",
+                session, request, to=RequestStatus.CANCELLED, action=RequestAction.CANCELLED,
                 note=CLOSED_LAPSED.format(status=status), employee=None, now=now,
             )  # fmt: skip
         elif task.grace_until < today:
             done = await _close(
-                session, request, to=RequestStatus.CANCELLED, action="cancelled",
+                session, request, to=RequestStatus.CANCELLED, action=RequestAction.CANCELLED,
                 note=CLOSED_EXPIRED, employee=None, now=now,
             )  # fmt: skip
         else:
@@ -431,6 +437,7 @@ async def retention_round(
     session: AsyncSession,
     *,
     now: datetime,
+    deadlines: Deadlines,
     reminder: bool = False,
     company_phone: str = "1588-0000",
 ) -> RoundResult:
@@ -441,7 +448,12 @@ async def retention_round(
     opened = 0
     for item in overdue:
         request = await open_task(
-            session, overdue=item, now=now, reminder=reminder, company_phone=company_phone
+            session,
+            overdue=item,
+            now=now,
+            deadlines=deadlines,
+            reminder=reminder,
+            company_phone=company_phone,
         )
         opened += request is not None
     return RoundResult(opened=opened, closed=closed, overdue=len(overdue))
@@ -450,6 +462,7 @@ async def retention_round(
 async def run_retention_worker(
     sessions: async_sessionmaker[AsyncSession],
     *,
+    deadlines: Deadlines,
     hour: int,
     interval: float,
     stop: asyncio.Event,
@@ -468,7 +481,11 @@ async def run_retention_worker(
             return
         async with session_scope(sessions) as session:
             result = await retention_round(
-                session, now=now, reminder=reminder, company_phone=company_phone
+                session,
+                now=now,
+                deadlines=deadlines,
+                reminder=reminder,
+                company_phone=company_phone,
             )
         if result.opened or result.closed:
             log.info("retention: %s task(s) opened, %s closed", result.opened, result.closed)

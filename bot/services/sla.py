@@ -5,7 +5,9 @@ before the policy lapses: employees call or visit in office hours) count busines
 working days: not a weekend, a public holiday from :mod:`bot.services.holidays` or a day in
 ``MILCHAK_EXTRA_HOLIDAYS``) because the loan desk works office hours; everything else counts
 wall-clock hours, holidays included. The numbers come from settings (``MILCHAK_SLA_*``);
-``Deadlines()`` holds the defaults.
+``Deadlines()`` holds the defaults. The app builds its ``Deadlines`` from settings where it builds
+its other parts (the web app, the Telegram application, the workers) and passes them down like
+the session factory: there is no process-wide setting to forget.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.clock import SEOUL
+from bot.clock import SEOUL, as_utc
 from bot.config import Settings
 from bot.db.models import RequestKind
 from bot.services.holidays import closed_days
@@ -68,28 +70,6 @@ def _hours(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-DEFAULT_DEADLINES = Deadlines()
-_deadlines = DEFAULT_DEADLINES
-
-
-def configure(deadlines: Deadlines) -> None:
-    """Install the deadlines the app runs with (called once at start-up from settings)."""
-    global _deadlines
-    _deadlines = deadlines
-
-
-def current() -> Deadlines:
-    """The deadlines in force."""
-    return _deadlines
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A timezone-aware UTC datetime; SQLite hands stored UTC times back without a zone."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 def add_business_hours(start: datetime, hours: float, deadlines: Deadlines) -> datetime:
     """``start`` plus ``hours`` of Seoul office time (business_day_start–end on business days).
 
@@ -119,9 +99,9 @@ def _opening(day: date, deadlines: Deadlines) -> datetime:
     return datetime.combine(day, deadlines.business_day_start, SEOUL)
 
 
-def due_at(kind: str, created_at: datetime, deadlines: Deadlines | None = None) -> datetime:
+def due_at(kind: str, created_at: datetime, deadlines: Deadlines) -> datetime:
     """When a request of ``kind`` opened (or escalated) at ``created_at`` must be acknowledged."""
-    d = deadlines or _deadlines
+    d = deadlines
     start = as_utc(created_at)
     if kind == RequestKind.FUNERAL:
         return start + timedelta(hours=d.funeral_hours)

@@ -27,7 +27,7 @@ credits the programme with survival it did not cause (immortal-time bias). Hence
 
 Both are observational: employees choose whom to visit, so neither proves cause. The demo's
 policy history is simulated with a lower lapse risk after contact (see
-:mod:`bot.services.policy_history_seed`), so on demo data the effect is synthetic by design.
+:mod:`bot.demo.policy_history`), so on demo data the effect is synthetic by design.
 """
 
 from __future__ import annotations
@@ -41,7 +41,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import SEOUL
-from bot.db.models import Contact, Employee, Policy, PolicyEvent, PolicyEventKind, Policyholder
+from bot.db.models import (
+    Contact,
+    ContactSender,
+    Employee,
+    Policy,
+    PolicyEvent,
+    PolicyEventKind,
+    Policyholder,
+)
 from bot.services.policy_history import EXIT_KINDS, add_months
 
 HISTORY_MONTHS = 24
@@ -306,7 +314,7 @@ async def load_lives(
     first_contact: dict[int, date] = {}
     contacts = await session.execute(
         select(Contact.policyholder_id, func.min(Contact.created_at))
-        .where(Contact.sender == "employee", Contact.policyholder_id.is_not(None))
+        .where(Contact.sender == ContactSender.EMPLOYEE, Contact.policyholder_id.is_not(None))
         .group_by(Contact.policyholder_id)
     )
     for holder_id, moment in contacts.tuples():
@@ -320,7 +328,7 @@ async def load_lives(
 
 
 def _seoul_day(moment: datetime) -> date:
-    from bot.services.sla import as_utc
+    from bot.clock import as_utc
 
     return as_utc(moment).astimezone(SEOUL).date()
 

@@ -8,9 +8,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock, metrics
+from bot.clock import as_utc
 from bot.db.models import Policyholder, Verification
 from bot.services.phones import normalize_phone
-from bot.services.sla import as_utc
 
 MAX_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=30)
@@ -147,7 +147,7 @@ async def submit_birth_date(
         return Outcome("locked", locked_until=state.locked_until, tries_left=0)
     if state.stage != "need_birth" or state.policyholder_id is None:
         return Outcome("need_contact", tries_left=MAX_FAILURES - state.failures)
-    birth = parse_birth_date(text, clock.clock.seoul_now().date())
+    birth = parse_birth_date(text, clock.today())
     if birth is None:
         return Outcome("bad_birth_format", tries_left=MAX_FAILURES - state.failures)
     policyholder = await _sharing_phone_born_on(session, state.policyholder_id, birth)

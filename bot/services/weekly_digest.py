@@ -26,24 +26,24 @@ from bot import clock
 from bot.clock import SEOUL
 from bot.config import Settings
 from bot.db.engine import session_scope
-from bot.db.models import Department, Employee
+from bot.db.models import Department, Employee, OutboxPurpose
+from bot.services.chain import department_head
+from bot.services.labels import KIND_LABELS
 from bot.services.outbox import enqueue_once, queued_with_key
 from bot.services.periodic import run_every
 from bot.services.persistency import persistency_report
 from bot.services.persistency_text import digest_lines
 from bot.services.policy_history import add_months
 from bot.services.reports import (
-    KIND_LABELS,
     DepartmentReport,
     Week,
     format_share,
     weekly_report,
 )
-from bot.services.routing import department_head
 
 log = logging.getLogger(__name__)
 
-PURPOSE = "weekly_digest"
+PURPOSE = OutboxPurpose.WEEKLY_DIGEST
 TOP_EMPLOYEES = 3
 
 # --- Korean text the head sees (합니다체, like the other employee messages) -----------------

@@ -10,6 +10,7 @@ from bot import texts
 from bot.config import Settings
 from bot.rasa_client import RasaClient
 from bot.services.ledger import update_was_stored
+from bot.services.sla import Deadlines
 from bot.telegram import employee, policyholder, webhook
 from bot.telegram.context import SERVICES_KEY, BotServices, services
 from bot.telegram.ordering import ChatOrderedUpdateProcessor
@@ -46,7 +47,10 @@ def build_application(
         .build()
     )
     application.bot_data[SERVICES_KEY] = BotServices(
-        settings=settings, sessions=sessions, rasa=rasa
+        settings=settings,
+        sessions=sessions,
+        rasa=rasa,
+        deadlines=Deadlines.from_settings(settings),
     )
     # Employee handlers run first (group -1) so employees never reach the policyholder flow.
     employee.register(application)

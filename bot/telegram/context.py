@@ -7,6 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.rasa_client import RasaClient
+from bot.services.sla import Deadlines
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,7 @@ class BotServices:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     rasa: RasaClient
+    deadlines: Deadlines  # what a request opened or handed over here gets
 
 
 SERVICES_KEY = "services"

@@ -24,7 +24,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
 
 from bot.db import session_scope
-from bot.db.models import Contact
+from bot.db.models import Contact, OutboxPurpose
 from bot.services.message_limits import split_message
 from bot.services.outbox import enqueue
 
@@ -68,7 +68,7 @@ async def send_or_queue(
     reply_markup: Markup | None = None,
     contact_id: int | None = None,
     reply_to_message_id: int | None = None,
-    purpose: str = "reply",
+    purpose: OutboxPurpose = OutboxPurpose.REPLY,
     policyholder_id: int | None = None,
     employee_id: int | None = None,
     request_id: int | None = None,

@@ -1,11 +1,15 @@
-"""Telegram handlers for employees: invite links, alert buttons, relay, commands, ratings.
+"""Telegram handlers for employees: invite links, alert buttons, the relay, commands.
 
-``register(application)`` adds one handler in group -1, ahead of the policyholder handlers
-(group 0). It takes an update — and stops further handling with ``ApplicationHandlerStop`` —
-when the sender is a linked employee, when the update is an employee invite
-(``/start emp-<code>``), an alert button (``req:…``) or a rating button (``rate:…``, pressed by
-a policyholder), or an employee-only command sent by someone who is not an employee (refused).
-Everything else falls through to the policyholder handlers.
+``register(application)`` declares them with python-telegram-bot's own routing, ahead of the
+policyholder handlers (group 0):
+
+- group -2, ``who_is_talking``: for every update in a private chat, whether the chat is a linked
+  employee's, read from the database (an invite may have linked it a moment ago, in another app
+  process) and kept in the application's employee-chat filter that the handlers below use;
+- group -1: alert buttons (``req:…``, ``ret:…`` on retention tasks), invites (``/start emp-<code>``), the commands of
+  ``COMMANDS`` (the employee-only ones refused to anyone else), text to relay, and anything else
+  in an employee's chat. Each of them ends the update's handling (``ApplicationHandlerStop``), so
+  employees never reach the policyholder flow; everything else falls through to it.
 
 Telegram command names must be Latin (a–z, 0–9, _), so the commands are English with Korean
 descriptions, registered with setMyCommands for each employee's own chat when it is linked
@@ -15,57 +19,60 @@ descriptions, registered with setMyCommands for each employee's own chat when it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import date
+from functools import wraps
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, BotCommand, BotCommandScopeChat, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram import Bot, BotCommand, BotCommandScopeChat, Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot import clock
-from bot.clock import SEOUL
+from bot.clock import SEOUL, as_utc
 from bot.db.engine import session_scope
-from bot.db.models import Contact, Employee, OutboxMessage, Policyholder, Request
-from bot.services import outbox, retention, workspace
+from bot.db.models import (
+    ContactChannel,
+    ContactSender,
+    Employee,
+    OutboxMessage,
+    OutboxPurpose,
+    Policyholder,
+    Request,
+)
+from bot.services import alerts, casework, labels, outbox, portfolio, relay, retention
+from bot.services.casefile import WorkspaceError
 from bot.services.invites import START_PREFIX, redeem_invite
 from bot.services.labels import REQUEST_STATUS_LABELS
-from bot.services.ledger import record_contact
-from bot.services.message_limits import shorten
-from bot.services.outbox import reply_markup_from_json, telegram_sender
-from bot.services.sla import as_utc
-from bot.services.workspace import WorkspaceError
+from bot.services.ledger import is_update_stored, record_contact
+from bot.services.sla import Deadlines
 from bot.telegram import retention as retention_ui
+from bot.telegram.alert_edits import refresh_alerts
 from bot.telegram.context import services
 from bot.telegram.delivery import decorate, send_or_queue
+from bot.telegram.sender import telegram_sender
 
 log = logging.getLogger(__name__)
 
 # --- Korean text for employees (one place) ------------------------------------------------------
-COMMANDS: list[tuple[str, str]] = [
-    ("mine", "내 담당 계약자 (최근 연락일, 진행 중 요청)"),
-    ("open", "처리 중인 요청"),
-    ("visit", "방문 기록: /visit 번호 메모"),
-    ("call", "전화 상담 기록: /call 번호 메모"),
-    ("away", "부재 등록: /away 시작일 종료일 · 해제: /away off"),
-    ("cancel", "답장 입력 취소"),
-    ("help", "직원용 도움말"),
-]
-EMPLOYEE_ONLY = {"mine", "open", "visit", "call", "away"}
-HELP = (
-    "밀착 직원용 명령어입니다.\n"
-    "/mine — 내 담당 계약자 목록 (번호, 최근 연락일, 진행 중 요청)\n"
-    "/open — 처리 중인 요청\n"
-    "/visit 번호 메모 — 방문 기록 (예: /visit 3 현관에서 판촉물 전달)\n"
-    "/call 번호 메모 — 전화 상담 기록\n"
-    "/away 2026-12-01 2026-12-05 — 부재 등록 (그동안 새 알림은 대리 담당자에게 갑니다)\n"
-    "/away off — 부재 해제\n\n"
+HELP_HEADER = "밀착 직원용 명령어입니다."
+HELP_FOOTER = (
     "요청 알림의 [접수] [답장] [완료] [이관] 버튼으로 처리하세요. 알림이나 계약자 메시지에 "
     "텔레그램 '답장'으로 글을 쓰면 계약자에게 전달됩니다."
 )
@@ -91,7 +98,6 @@ RELAY_FAILED = (
     "⚠️ {policyholder} 님께 전달하지 못했습니다. 계약자가 챗봇을 차단했을 수 있어요. "
     "전화로 연락해 주세요."
 )
-ALERT_POINTER = "(전체 내용은 관리 콘솔의 요청 {reference}에서 확인하세요.)"
 RELAY_NO_CHAT = (
     "계약자가 텔레그램으로 연결되어 있지 않아 전달하지 못했습니다. 전화로 연락해 주세요."
 )
@@ -108,7 +114,7 @@ OPEN_HEADER = "📋 처리 중인 요청 {count}건"
 OPEN_LINE = "{urgent}{reference} [{kind}] {policyholder} 님 · {status}{due}"
 TOUCH_USAGE = "사용법: /{command} 번호 메모 (번호는 /mine 에서 확인)\n예: /{command} 3 {example}"
 TOUCH_EXAMPLES = {"visit": "현관에서 판촉물 전달, 대출 문의 있음", "call": "보험료 납입일 안내"}
-TOUCH_LABELS = {"visit": "방문", "phone": "전화 상담"}
+TOUCH_LABELS = {ContactChannel.VISIT: "방문", ContactChannel.PHONE: "전화 상담"}
 TOUCH_SAVED = "📝 {name} 님 {label} 기록을 저장했습니다."
 TOUCH_CLOSED_TASK = "\n계약 유지 관리 요청 {reference}도 이 기록으로 완료했습니다."
 AWAY_USAGE = "사용법: /away 시작일 종료일 (예: /away 2026-12-01 2026-12-05)\n해제: /away off"
@@ -119,86 +125,109 @@ AWAY_CLEARED = "부재를 해제했습니다. 새 요청 알림을 다시 받습
 AWAY_STATUS = "현재 부재 등록: {start} ~ {end}\n해제하려면 /away off"
 AWAY_NONE = "부재 등록이 없습니다.\n" + AWAY_USAGE
 BAD_DATE = "날짜를 이해하지 못했습니다: {value} (예: 2026-12-01)"
-# Policyholder-facing (해요체)
-RATING_EXPIRED = "이미 평가가 끝났거나 평가할 수 없는 요청이에요."
-RATING_THANKS_TOAST = "고마워요!"
-BUTTON_LABELS = {"ack": "접수", "reply": "답장", "done": "완료", "handover": "이관"}
-EDIT_ATTEMPTS = 4
-MAX_EDIT_WAIT = 30.0  # seconds; a longer flood-control wait is not worth holding a task for
+BUTTON_LABELS = {code: label for label, code in alerts.ACTIONS}
+REQUEST_BUTTON = r"^req:"
+RETENTION_BUTTON = r"^ret:"
+EMPLOYEE_CHATS_KEY = "employee_chats"
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Add the employee workspace handler (group -1, before the policyholder handlers)."""
-    application.add_handler(TypeHandler(Update, dispatch), group=-1)
+    """Add the employee handlers (groups -2 and -1, before the policyholder handlers)."""
+    employee_chats = filters.Chat(allow_empty=False)
+    application.bot_data[EMPLOYEE_CHATS_KEY] = employee_chats
+    new_message = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    from_employee = new_message & employee_chats
+    invite = filters.Regex(rf"^/start(@\w+)?\s+{re.escape(START_PREFIX)}")
+    employee_only = [command.name for command in COMMANDS if command.employee_only]
+    application.add_handler(TypeHandler(Update, who_is_talking), group=-2)
+    handlers: list[BaseHandler[Any, Any, Any]] = [
+        CallbackQueryHandler(on_request_button, pattern=REQUEST_BUTTON),
+        CallbackQueryHandler(
+            _then_stop(retention_ui.on_retention_button), pattern=RETENTION_BUTTON
+        ),
+        CommandHandler("start", on_invite, filters=new_message & invite),
+        CommandHandler(employee_only, refuse, filters=new_message & ~employee_chats),
+        *(
+            CommandHandler(command.name, command_callback(command), filters=from_employee)
+            for command in COMMANDS
+        ),
+        # /start and commands we do not have: the help.
+        MessageHandler(from_employee & filters.COMMAND, command_callback(HELP_COMMAND)),
+        MessageHandler(from_employee, on_employee_message),
+        # An edit: the original was handled (and relayed) already; not for the policyholder flow.
+        MessageHandler(filters.ChatType.PRIVATE & employee_chats, _ignore),
+        CallbackQueryHandler(on_other_button),
+    ]
+    application.add_handlers(handlers, group=-1)
 
 
-async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Take the update if it belongs to the employee workspace; otherwise let it pass."""
+async def who_is_talking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Keep the employee-chat filter true for this private chat exactly when it is an employee's.
+
+    Read for every update rather than cached: each chat's updates run one at a time, so the
+    filter is current for the update that follows, whoever linked the chat in between.
+    """
     chat = update.effective_chat
-    if chat is None or chat.type != "private":
+    if chat is None or chat.type != ChatType.PRIVATE:
         return
-    sessions = _sessions(context)
-    query = update.callback_query
-    if query is not None and query.data:
-        if query.data.startswith("rate:"):
-            await on_rating_button(update, context, sessions)
-            raise ApplicationHandlerStop
-        if query.data.startswith("req:"):
-            await on_request_button(update, context, sessions)
-            raise ApplicationHandlerStop
-        if query.data.startswith("ret:"):
-            await retention_ui.on_retention_button(update, context, sessions)
-            raise ApplicationHandlerStop
-    message = update.message
-    text = message.text if message is not None and message.text else ""
-    command, args = parse_command(text, context.bot.username)
-    if command == "start" and args.startswith(START_PREFIX):
-        await on_invite(update, context, sessions, args[len(START_PREFIX) :].strip())
+    async with _sessions(context)() as session:
+        employee_id = await session.scalar(
+            select(Employee.id).where(Employee.telegram_chat_id == chat.id)
+        )
+    chats = _employee_chats(context)
+    if employee_id is None:
+        chats.remove_chat_ids(chat.id)
+    else:
+        chats.add_chat_ids(chat.id)
+
+
+def _employee_chats(context: ContextTypes.DEFAULT_TYPE) -> filters.Chat:
+    chats = context.bot_data[EMPLOYEE_CHATS_KEY]
+    assert isinstance(chats, filters.Chat)
+    return chats
+
+
+def _then_stop(handler: Handler) -> Handler:
+    """Run ``handler``, then end the update's handling: the policyholder flow never sees it."""
+
+    @wraps(handler)
+    async def handle_and_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await handler(update, context)
         raise ApplicationHandlerStop
 
-    async with sessions() as session:
-        employee = await session.scalar(
-            select(Employee).where(Employee.telegram_chat_id == chat.id)
-        )
-    if employee is None:
-        if command in EMPLOYEE_ONLY:
-            await refuse(update, context, sessions)
-            raise ApplicationHandlerStop
-        return
-    if query is not None:  # some other button in an employee chat
-        decorate(context.application, "answer to a stray button", query.answer())
-        raise ApplicationHandlerStop
-    if message is None:  # an edit: the original was handled (and relayed) already
-        raise ApplicationHandlerStop
-    await on_employee_message(update, context, sessions, employee, command, args)
-    raise ApplicationHandlerStop
+    return handle_and_stop
 
 
 def _sessions(context: ContextTypes.DEFAULT_TYPE) -> async_sessionmaker[AsyncSession]:
     return services(context).sessions
 
 
-def parse_command(text: str, bot_username: str | None) -> tuple[str | None, str]:
-    """'/visit@milchak_bot 3 메모' → ('visit', '3 메모'); plain text → (None, text)."""
-    match = re.match(r"^/([A-Za-z0-9_]+)(?:@(\w+))?(?:\s+(.*))?$", text.strip(), re.DOTALL)
-    if match is None:
-        return None, text
-    name, mention, rest = match.groups()
-    if mention and bot_username and mention.lower() != bot_username.lower():
-        return None, text
-    return name.lower(), (rest or "").strip()
+@_then_stop
+async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Nothing to do (an edited message in an employee's chat)."""
+
+
+async def on_other_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other button in an employee's chat is only acknowledged; a policyholder's passes on."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None
+    if chat is None or chat.id not in _employee_chats(context).chat_ids:
+        return
+    decorate(context.application, "answer to a stray button", query.answer())
+    raise ApplicationHandlerStop
 
 
 # --- invites --------------------------------------------------------------------------------------
-async def on_invite(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    sessions: async_sessionmaker[AsyncSession],
-    code: str,
-) -> None:
+@_then_stop
+async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Redeem an employee invite for this chat and show the employee commands."""
     assert update.effective_chat is not None and update.message is not None
     chat_id = update.effective_chat.id
+    sessions = _sessions(context)
+    code = command_args(update.message)[len(START_PREFIX) :].strip()
     async with session_scope(sessions) as session:
         redemption = await redeem_invite(session, code=code, chat_id=chat_id)
     await send_or_queue(context.bot, sessions, chat_id=chat_id, text=redemption.message)
@@ -212,28 +241,25 @@ async def on_invite(
 async def set_employee_commands(bot: Bot, chat_id: int) -> None:
     """Show the employee commands (Korean descriptions) in this employee's chat menu only."""
     await bot.set_my_commands(
-        [BotCommand(name, description) for name, description in COMMANDS],
+        [BotCommand(command.name, command.menu) for command in COMMANDS],
         scope=BotCommandScopeChat(chat_id),
     )
 
 
-async def refuse(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, sessions: async_sessionmaker[AsyncSession]
-) -> None:
+@_then_stop
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Refuse an employee command from someone else, keeping both messages in the ledger."""
     assert update.message is not None and update.effective_user is not None
     user_id = update.effective_user.id
+    sessions = _sessions(context)
     async with session_scope(sessions) as session:
-        seen = await session.scalar(
-            select(Contact.id).where(Contact.telegram_update_id == update.update_id)
-        )
-        if seen is not None:
+        if await is_update_stored(session, update.update_id):
             return
         policyholder = await session.scalar(
             select(Policyholder).where(Policyholder.telegram_user_id == user_id)
         )
         ph_id = policyholder.id if policyholder else None
-        sender = "policyholder" if policyholder else "unknown"
+        sender = ContactSender.POLICYHOLDER if policyholder else ContactSender.UNKNOWN
         await record_contact(
             session,
             direction="in",
@@ -245,7 +271,7 @@ async def refuse(
             telegram_message_id=update.message.message_id,
         )
         answer = await record_contact(
-            session, direction="out", sender="bot", text=REFUSED, policyholder_id=ph_id
+            session, direction="out", sender=ContactSender.BOT, text=REFUSED, policyholder_id=ph_id
         )
     await send_or_queue(
         context.bot,
@@ -258,10 +284,10 @@ async def refuse(
 
 
 # --- alert buttons -----------------------------------------------------------------------------
-async def on_request_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, sessions: async_sessionmaker[AsyncSession]
-) -> None:
+@_then_stop
+async def on_request_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """접수 / 답장 / 완료 / 이관 on an alert."""
+    sessions = _sessions(context)
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_chat is not None
     chat_id = update.effective_chat.id
@@ -282,14 +308,16 @@ async def on_request_button(
                 query.answer(BUTTON_REFUSED, show_alert=True),
             )
             return
-        if await _seen(session, update.update_id):  # Telegram delivered this press again
+        if await is_update_stored(session, update.update_id):  # delivered again
             return
         request = await session.get(Request, request_id)
         if request is None:
             answer = NOT_FOUND
         else:
             try:
-                answer = await _apply_button(session, action, request, employee)
+                answer = await _apply_button(
+                    session, action, request, employee, services(context).deadlines
+                )
             except WorkspaceError as error:
                 answer = str(error)
         await _record_exchange(
@@ -311,7 +339,7 @@ async def on_request_button(
         text=answer,
         reply_to_message_id=reply_to,
         employee_id=employee_id,
-        purpose="bot_reply",
+        purpose=OutboxPurpose.BOT_REPLY,
     )
     if request is not None:
         # In the background: a 429 on the edit must not hold up this chat's next updates.
@@ -321,19 +349,21 @@ async def on_request_button(
 
 
 async def _apply_button(
-    session: AsyncSession, action: str, request: Request, employee: Employee
+    session: AsyncSession, action: str, request: Request, employee: Employee, deadlines: Deadlines
 ) -> str:
     if action == "ack":
-        done = await workspace.acknowledge(session, request=request, employee=employee)
+        done = await casework.acknowledge(session, request=request, employee=employee)
         return (ACKED if done else ALREADY_ACKED).format(reference=request.reference)
     if action == "done":
-        done = await workspace.resolve(session, request=request, employee=employee)
+        done = await casework.resolve(session, request=request, employee=employee)
         return (RESOLVED if done else ALREADY_RESOLVED).format(reference=request.reference)
     if action == "handover":
-        target = await workspace.hand_over(session, request=request, employee=employee)
+        target = await casework.hand_over(
+            session, request=request, employee=employee, deadlines=deadlines
+        )
         return HANDED_OVER.format(reference=request.reference, employee=target.display_name)
     if action == "reply":
-        await workspace.start_reply(session, request=request, employee=employee)
+        await casework.start_reply(session, request=request, employee=employee)
         policyholder = await session.get(Policyholder, request.policyholder_id)
         return REPLY_PROMPT.format(
             reference=request.reference, policyholder=policyholder.name if policyholder else ""
@@ -341,121 +371,18 @@ async def _apply_button(
     return NOT_FOUND
 
 
-async def refresh_alerts(
-    bot: Bot,
-    sessions: async_sessionmaker[AsyncSession],
-    request_id: int,
-    *,
-    attempts: int = EDIT_ATTEMPTS,
-) -> None:
-    """Edit every alert about the request to show its current status and history.
-
-    Telegram errors are retried: after a 429 once ``retry_after`` has passed (at most
-    ``MAX_EDIT_WAIT``), after a network error with a short backoff. Each attempt reads the
-    request afresh, so a late retry never puts back an older status; and refreshes of one
-    request take turns (read, then edit), so one that read the request before a 완료 cannot
-    land its edit after the 완료's.
-    """
-    only: set[tuple[int, int]] | None = None
-    for attempt in range(attempts):
-        async with _alert_turn(request_id):
-            outcome = await _edit_alerts(bot, sessions, request_id, attempt, only)
-        if outcome is None or not outcome[0]:
-            return
-        only, wait = outcome
-        if attempt + 1 < attempts:
-            await asyncio.sleep(min(wait, MAX_EDIT_WAIT))
-    log.warning("alerts of request %s not edited after %s attempts: %s", request_id, attempts, only)
-
-
-@dataclass
-class _Turns:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
-
-
-_ALERT_TURNS: dict[int, _Turns] = {}
-
-
-@contextlib.asynccontextmanager
-async def _alert_turn(request_id: int) -> AsyncIterator[None]:
-    """One refresh of a request's alerts at a time (in this process); idle requests cost nothing."""
-    turns = _ALERT_TURNS.setdefault(request_id, _Turns())
-    turns.users += 1
-    try:
-        async with turns.lock:
-            yield
-    finally:
-        turns.users -= 1
-        if turns.users == 0:
-            del _ALERT_TURNS[request_id]
-
-
-async def _edit_alerts(
-    bot: Bot,
-    sessions: async_sessionmaker[AsyncSession],
-    request_id: int,
-    attempt: int,
-    only: set[tuple[int, int]] | None,
-) -> tuple[set[tuple[int, int]], float] | None:
-    """One round of edits; the alerts to retry and how long to wait, or None when gone."""
-    async with sessions() as session:
-        request = await session.get(Request, request_id)
-        if request is None:
-            return None
-        text, markup = await workspace.alert_view(session, request)
-        text = shorten(text, pointer=ALERT_POINTER.format(reference=request.reference))
-        targets = await workspace.alert_messages(session, request)
-    if only is not None:
-        targets = [t for t in targets if t in only]
-    pending: set[tuple[int, int]] = set()
-    wait = 0.0
-    for chat_id, message_id in targets:
-        try:
-            await bot.edit_message_text(
-                text,
-                chat_id=chat_id,
-                message_id=message_id,
-                reply_markup=reply_markup_from_json(markup, bot),  # type: ignore[arg-type]
-            )
-        except RetryAfter as error:
-            pending.add((chat_id, message_id))
-            wait = max(wait, _seconds(error.retry_after))
-        except BadRequest as error:  # "message is not modified" and the like: nothing to do
-            log.debug("alert %s/%s not edited: %s", chat_id, message_id, error)
-        except Forbidden:
-            log.warning("alert %s/%s not edited: bot blocked", chat_id, message_id)
-        except (NetworkError, TelegramError) as error:
-            pending.add((chat_id, message_id))
-            wait = max(wait, float(2**attempt))
-            log.info("alert %s/%s not edited yet: %s", chat_id, message_id, error)
-    return pending, wait
-
-
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 # --- employee messages ---------------------------------------------------------------------------
-async def on_employee_message(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    sessions: async_sessionmaker[AsyncSession],
-    employee: Employee,
-    command: str | None,
-    args: str,
-) -> None:
-    """Commands, or text to relay to a policyholder."""
+@_then_stop
+async def on_employee_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text to relay to a policyholder (anything else is answered that only text is relayed)."""
     message = update.message
     assert message is not None
-    if command is not None:
-        await on_command(update, context, sessions, employee, command, args)
-        return
+    sessions = _sessions(context)
     async with session_scope(sessions) as session:
-        if await _seen(session, update.update_id):  # Telegram delivered this update again
+        if await is_update_stored(session, update.update_id):  # Telegram delivered it again
             return
-        me = await session.get(Employee, employee.id)
-        assert me is not None
+        me = await _employee(session, message.chat_id)
+        employee_id = me.id
         answer, request_id, policyholder_name = await _relay(session, update, me)
     if answer is None:  # relayed (and stored as the relay); say whether Telegram took it
         assert request_id is not None
@@ -467,9 +394,9 @@ async def on_employee_message(
             await record_contact(
                 session,
                 direction="out",
-                sender="bot",
+                sender=ContactSender.BOT,
                 text=answer,
-                employee_id=employee.id,
+                employee_id=employee_id,
                 request_id=request_id,
             )
         context.application.create_task(
@@ -480,8 +407,8 @@ async def on_employee_message(
         sessions,
         chat_id=message.chat_id,
         text=answer,
-        employee_id=employee.id,
-        purpose="bot_reply",
+        employee_id=employee_id,
+        purpose=OutboxPurpose.BOT_REPLY,
     )
 
 
@@ -500,7 +427,7 @@ async def _relay(
     if not message.text:
         answer = TEXT_ONLY
     elif message.reply_to_message is not None:
-        request = await workspace.request_for_message(
+        request = await relay.request_for_message(
             session, chat_id=message.chat_id, message_id=message.reply_to_message.message_id
         )
         if request is None:
@@ -511,7 +438,7 @@ async def _relay(
         answer = HINT
     if request is not None and answer is None:
         try:
-            contact = await workspace.relay_to_policyholder(
+            contact = await relay.relay_to_policyholder(
                 session,
                 request=request,
                 employee=me,
@@ -561,7 +488,7 @@ async def _deliver_relay(
                 select(OutboxMessage.id)
                 .where(
                     OutboxMessage.request_id == request_id,
-                    OutboxMessage.purpose == "relay_out",
+                    OutboxMessage.purpose == OutboxPurpose.RELAY_OUT,
                     OutboxMessage.status == outbox.PENDING,
                 )
                 .order_by(OutboxMessage.id)
@@ -587,54 +514,48 @@ async def _deliver_relay(
     return "queued"
 
 
-async def on_command(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    sessions: async_sessionmaker[AsyncSession],
-    employee: Employee,
-    command: str,
-    args: str,
-) -> None:
-    """/mine /open /visit /call /away /cancel /help (and /start for a linked employee)."""
-    message = update.message
-    assert message is not None
-    async with session_scope(sessions) as session:
-        if await _seen(session, update.update_id):  # Telegram delivered this command again
-            return
-        me = await session.get(Employee, employee.id)
-        assert me is not None
-        try:
-            if command == "mine":
-                answer = await _mine(session, me)
-            elif command == "open":
-                answer = await _open(session, me)
-            elif command in ("visit", "call"):
-                answer = await _touch(session, me, command, args)
-            elif command == "away":
-                answer = await _away(session, me, args)
-            elif command == "cancel":
-                me.reply_request_id = None
-                answer = REPLY_CANCELLED
-            else:
-                answer = HELP
-        except WorkspaceError as error:
-            answer = str(error)
-        await _record_exchange(
-            session, update, employee=me, said=message.text or f"/{command}", answer=answer
+def command_callback(command: Command) -> Handler:
+    """The handler that runs ``command`` for an employee and records the exchange."""
+
+    @_then_stop
+    async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        assert message is not None
+        sessions = _sessions(context)
+        async with session_scope(sessions) as session:
+            if await is_update_stored(session, update.update_id):  # delivered again
+                return
+            me = await _employee(session, message.chat_id)
+            employee_id = me.id
+            try:
+                answer = await command.run(session, me, command_args(message))
+            except WorkspaceError as error:
+                answer = str(error)
+            await _record_exchange(
+                session, update, employee=me, said=message.text or f"/{command.name}", answer=answer
+            )
+        await send_or_queue(
+            context.bot,
+            sessions,
+            chat_id=message.chat_id,
+            text=answer,
+            employee_id=employee_id,
+            purpose=OutboxPurpose.BOT_REPLY,
         )
-    await send_or_queue(
-        context.bot,
-        sessions,
-        chat_id=message.chat_id,
-        text=answer,
-        employee_id=employee.id,
-        purpose="bot_reply",
-    )
+
+    return run_command
 
 
-async def _seen(session: AsyncSession, update_id: int) -> bool:
-    found = await session.scalar(select(Contact.id).where(Contact.telegram_update_id == update_id))
-    return found is not None
+def command_args(message: Message) -> str:
+    """'/visit@milchak_bot 3 메모' → '3 메모': what follows the command, inner spacing kept."""
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1].strip() if len(parts) == 2 else ""
+
+
+async def _employee(session: AsyncSession, chat_id: int) -> Employee:
+    employee = await session.scalar(select(Employee).where(Employee.telegram_chat_id == chat_id))
+    assert employee is not None  # who_is_talking found them for this very update
+    return employee
 
 
 async def _record_exchange(
@@ -652,7 +573,7 @@ async def _record_exchange(
     await record_contact(
         session,
         direction="in",
-        sender="employee",
+        sender=ContactSender.EMPLOYEE,
         text=said,
         employee_id=employee.id,
         request_id=request_id,
@@ -663,7 +584,7 @@ async def _record_exchange(
     await record_contact(
         session,
         direction="out",
-        sender="bot",
+        sender=ContactSender.BOT,
         text=answer,
         employee_id=employee.id,
         request_id=request_id,
@@ -674,8 +595,8 @@ def _day(moment: Any) -> str:
     return as_utc(moment).astimezone(SEOUL).strftime("%m/%d") if moment else "없음"
 
 
-async def _mine(session: AsyncSession, employee: Employee) -> str:
-    lines = await workspace.my_policyholders(session, employee=employee)
+async def _mine(session: AsyncSession, employee: Employee, args: str) -> str:
+    lines = await portfolio.my_policyholders(session, employee=employee)
     if not lines:
         return MINE_EMPTY
     out = [MINE_HEADER.format(name=employee.display_name, count=len(lines))]
@@ -692,8 +613,8 @@ async def _mine(session: AsyncSession, employee: Employee) -> str:
     return "\n".join(out)
 
 
-async def _open(session: AsyncSession, employee: Employee) -> str:
-    requests = await workspace.open_requests(session, employee=employee)
+async def _open(session: AsyncSession, employee: Employee, args: str) -> str:
+    requests = await portfolio.open_requests(session, employee=employee)
     if not requests:
         return OPEN_EMPTY
     out = [OPEN_HEADER.format(count=len(requests))]
@@ -706,7 +627,7 @@ async def _open(session: AsyncSession, employee: Employee) -> str:
             OPEN_LINE.format(
                 urgent="🚨 " if request.urgent else "",
                 reference=request.reference,
-                kind=workspace.kind_label(request.kind),
+                kind=labels.kind_label(request.kind),
                 policyholder=policyholder.name if policyholder else "",
                 status=REQUEST_STATUS_LABELS.get(request.status, request.status),
                 due=due,
@@ -719,9 +640,9 @@ async def _touch(session: AsyncSession, employee: Employee, command: str, args: 
     key, _, note = args.partition(" ")
     if not key or not note.strip():
         return TOUCH_USAGE.format(command=command, example=TOUCH_EXAMPLES[command])
-    policyholder = await workspace.find_my_policyholder(session, employee=employee, key=key)
-    channel = "visit" if command == "visit" else "phone"
-    contact = await workspace.log_touch(
+    policyholder = await portfolio.find_my_policyholder(session, employee=employee, key=key)
+    channel = ContactChannel.VISIT if command == "visit" else ContactChannel.PHONE
+    contact = await portfolio.log_touch(
         session,
         employee=employee,
         policyholder=policyholder,
@@ -731,6 +652,23 @@ async def _touch(session: AsyncSession, employee: Employee, command: str, args: 
     saved = TOUCH_SAVED.format(name=policyholder.name, label=TOUCH_LABELS[channel])
     task = await retention.close_on_touch(session, contact=contact, employee=employee)
     return saved + (TOUCH_CLOSED_TASK.format(reference=task.reference) if task else "")
+
+
+async def _visit(session: AsyncSession, employee: Employee, args: str) -> str:
+    return await _touch(session, employee, "visit", args)
+
+
+async def _call(session: AsyncSession, employee: Employee, args: str) -> str:
+    return await _touch(session, employee, "call", args)
+
+
+async def _cancel(session: AsyncSession, employee: Employee, args: str) -> str:
+    employee.reply_request_id = None
+    return REPLY_CANCELLED
+
+
+async def _help(session: AsyncSession, employee: Employee, args: str) -> str:
+    return HELP
 
 
 def parse_day(value: str, today: date) -> date:
@@ -754,66 +692,66 @@ async def _away(session: AsyncSession, employee: Employee, args: str) -> str:
             return AWAY_NONE
         return AWAY_STATUS.format(start=employee.away_from, end=employee.away_until or "미정")
     if parts[0].lower() in ("off", "해제", "clear"):
-        await workspace.set_away(session, employee=employee, start=None, end=None)
+        await portfolio.set_away(session, employee=employee, start=None, end=None)
         return AWAY_CLEARED
     if len(parts) != 2:
         return AWAY_USAGE
-    today = clock.now().astimezone(SEOUL).date()
+    today = clock.today()
     days = []
     for value in parts:
         try:
             days.append(parse_day(value, today))
         except ValueError:
             return BAD_DATE.format(value=value)
-    await workspace.set_away(session, employee=employee, start=days[0], end=days[1])
+    await portfolio.set_away(session, employee=employee, start=days[0], end=days[1])
     return AWAY_SET.format(start=days[0].isoformat(), end=days[1].isoformat())
 
 
-# --- ratings (pressed by the policyholder) ------------------------------------------------------
-async def on_rating_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    """rate:<request>:<1-5|skip> from the policyholder who was asked."""
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    try:
-        _, raw_id, value = query.data.split(":", 2)
-        request_id = int(raw_id)
-    except ValueError:
-        decorate(context.application, "answer to a malformed rating", query.answer())
-        return
-    accepted = False
-    async with session_scope(sessions) as session:
-        seen = await session.scalar(
-            select(Contact.id).where(Contact.telegram_update_id == update.update_id)
-        )
-        policyholder = await session.scalar(
-            select(Policyholder).where(Policyholder.telegram_user_id == update.effective_user.id)
-        )
-        request = await session.get(Request, request_id)
-        if seen is None and policyholder is not None and request is not None:
-            if value == "skip":
-                if policyholder.rating_pending_request_id == request.id:
-                    await workspace.finish_rating(
-                        session, request=request, policyholder=policyholder, comment=None
-                    )
-                    accepted = True
-            elif value.isdigit() and request.rating is None:
-                accepted = await workspace.rate(
-                    session,
-                    request=request,
-                    policyholder=policyholder,
-                    stars=int(value),
-                    telegram_update_id=update.update_id,
-                )
-    decorate(
-        context.application,
-        "answer to a rating",
-        query.answer(RATING_THANKS_TOAST if accepted else RATING_EXPIRED),
-    )
-    if accepted or seen is None:
-        decorate(
-            context.application,
-            "removing the rating keyboard",
-            query.edit_message_reply_markup(reply_markup=None),
-        )
+# --- the command table: the menu, /help and what is refused to non-employees ---------------------
+@dataclass(frozen=True)
+class Command:
+    name: str  # Latin, as Telegram requires
+    menu: str  # its line in the chat's command menu
+    help: tuple[str, ...]  # its lines in /help
+    employee_only: bool  # refused to anyone else; the others fall through to the policyholder
+    run: Callable[[AsyncSession, Employee, str], Awaitable[str]]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "mine",
+        "내 담당 계약자 (최근 연락일, 진행 중 요청)",
+        ("/mine — 내 담당 계약자 목록 (번호, 최근 연락일, 진행 중 요청)",),
+        True,
+        _mine,
+    ),
+    Command("open", "처리 중인 요청", ("/open — 처리 중인 요청",), True, _open),
+    Command(
+        "visit",
+        "방문 기록: /visit 번호 메모",
+        ("/visit 번호 메모 — 방문 기록 (예: /visit 3 현관에서 판촉물 전달)",),
+        True,
+        _visit,
+    ),
+    Command(
+        "call",
+        "전화 상담 기록: /call 번호 메모",
+        ("/call 번호 메모 — 전화 상담 기록",),
+        True,
+        _call,
+    ),
+    Command(
+        "away",
+        "부재 등록: /away 시작일 종료일 · 해제: /away off",
+        (
+            "/away 2026-12-01 2026-12-05 — 부재 등록 (그동안 새 알림은 대리 담당자에게 갑니다)",
+            "/away off — 부재 해제",
+        ),
+        True,
+        _away,
+    ),
+    Command("cancel", "답장 입력 취소", (), False, _cancel),
+    Command("help", "직원용 도움말", (), False, _help),
+)
+HELP_COMMAND = next(command for command in COMMANDS if command.name == "help")
+HELP = "\n".join([HELP_HEADER, *(line for c in COMMANDS for line in c.help), "", HELP_FOOTER])

@@ -1,4 +1,5 @@
-"""Policyholder handlers: verification first, then every message through the conversation.
+"""Policyholder handlers: verification first, then every message through the conversation;
+the rating buttons of a resolved request.
 
 Policyholders talk to the bot in private chats only (a group's chat id must never become a
 policyholder's chat). Every update is stored before any Bot API call is made for it; the
@@ -11,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import select
 from telegram import (
     KeyboardButton,
     Message,
@@ -32,10 +34,11 @@ from bot import texts
 from bot.clock import SEOUL
 from bot.conversation import Inbound, Outgoing, handle_message
 from bot.db import session_scope
-from bot.db.models import Employee, Policyholder
-from bot.services import verification
+from bot.db.models import ContactSender, Employee, OutboxPurpose, Policyholder, Request
+from bot.services import ratings, verification
 from bot.services.ledger import (
     answered_since,
+    is_update_stored,
     original_of,
     record_contact,
     record_inbound_once,
@@ -49,6 +52,7 @@ from bot.telegram.rendering import button_title, inline_keyboard
 log = logging.getLogger(__name__)
 
 GREET_PAYLOAD = "/greet"
+RATING_BUTTON = r"^rate:"
 PRIVATE = filters.ChatType.PRIVATE
 NEW = filters.UpdateType.MESSAGE  # a new message, not an edit
 
@@ -89,7 +93,7 @@ async def send_outgoing(
                         reply_markup=markup.to_dict() if markup else None,
                         contact_id=later.contact_id,
                         policyholder_id=policyholder_id,
-                        purpose="reply",
+                        purpose=OutboxPurpose.REPLY,
                     )
             return
 
@@ -106,7 +110,11 @@ async def _say_unverified(
     svc = services(context)
     async with session_scope(svc.sessions) as session:
         contact = await record_contact(
-            session, direction="out", sender="bot", text=text, telegram_user_id=message.chat_id
+            session,
+            direction="out",
+            sender=ContactSender.BOT,
+            text=text,
+            telegram_user_id=message.chat_id,
         )
     await send_or_queue(
         context.bot,
@@ -125,7 +133,7 @@ async def _log_unverified(update: Update, svc: BotServices, text: str) -> bool:
     async with session_scope(svc.sessions) as session:
         stored = await record_inbound_once(
             session,
-            sender="unknown",
+            sender=ContactSender.UNKNOWN,
             text=text,
             telegram_user_id=update.effective_user.id,
             telegram_update_id=update.update_id,
@@ -163,7 +171,9 @@ async def _converse(
                 )
             )
 
-    outgoing = await handle_message(svc.sessions, svc.rasa, inbound, on_stored=stored)
+    outgoing = await handle_message(
+        svc.sessions, svc.rasa, inbound, deadlines=svc.deadlines, on_stored=stored
+    )
     for task in typing:
         task.cancel()  # a chat action still on its way would show "typing…" after the answer
     if outgoing:
@@ -274,7 +284,7 @@ async def _verify_birth(update: Update, context: ContextTypes.DEFAULT_TYPE, text
             contact = await record_contact(
                 session,
                 direction="out",
-                sender="bot",
+                sender=ContactSender.BOT,
                 text=reply,
                 policyholder_id=outcome.policyholder.id,
                 telegram_user_id=user.id,
@@ -388,7 +398,7 @@ async def _on_stale_press(
     async with session_scope(svc.sessions) as session:
         stored = await record_inbound_once(
             session,
-            sender="policyholder",
+            sender=ContactSender.POLICYHOLDER,
             text=texts.STALE_CHOICE_LEDGER.format(title=title),
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
@@ -400,7 +410,7 @@ async def _on_stale_press(
         answer = await record_contact(
             session,
             direction="out",
-            sender="bot",
+            sender=ContactSender.BOT,
             text=texts.STALE_CHOICE,
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
@@ -450,7 +460,7 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with session_scope(svc.sessions) as session:
         stored = await record_inbound_once(
             session,
-            sender="policyholder",
+            sender=ContactSender.POLICYHOLDER,
             text=shown,
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
@@ -464,7 +474,7 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         out = await record_contact(
             session,
             direction="out",
-            sender="bot",
+            sender=ContactSender.BOT,
             text=reply,
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
@@ -491,7 +501,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = message.text or message.caption or ""
         stored = await record_inbound_once(
             session,
-            sender="policyholder" if policyholder else "unknown",
+            sender=ContactSender.POLICYHOLDER if policyholder else ContactSender.UNKNOWN,
             # Before verification an edit may be a birth date: only the fact is kept.
             text=texts.EDIT_LEDGER.format(text=text)
             if policyholder
@@ -509,7 +519,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         note = await record_contact(
             session,
             direction="out",
-            sender="bot",
+            sender=ContactSender.BOT,
             text=texts.EDIT_NOTED,
             policyholder_id=policyholder.id,
             employee_id=policyholder.employee_id,
@@ -532,7 +542,7 @@ async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     async with session_scope(svc.sessions) as session:
         stored = await record_inbound_once(
             session,
-            sender="unknown",
+            sender=ContactSender.UNKNOWN,
             text=texts.GROUP_LEDGER.format(text=message.text or ""),
             telegram_user_id=user.id,
             telegram_update_id=update.update_id,
@@ -543,7 +553,7 @@ async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         answer = await record_contact(
             session,
             direction="out",
-            sender="bot",
+            sender=ContactSender.BOT,
             text=texts.PRIVATE_ONLY,
             telegram_user_id=user.id,
         )
@@ -557,12 +567,59 @@ async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     )
 
 
+async def on_rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """rate:<request>:<1-5|skip> from the policyholder who was asked."""
+    sessions = services(context).sessions
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    try:
+        _, raw_id, value = query.data.split(":", 2)
+        request_id = int(raw_id)
+    except ValueError:
+        decorate(context.application, "answer to a malformed rating", query.answer())
+        return
+    accepted = False
+    async with session_scope(sessions) as session:
+        seen = await is_update_stored(session, update.update_id)
+        policyholder = await session.scalar(
+            select(Policyholder).where(Policyholder.telegram_user_id == update.effective_user.id)
+        )
+        request = await session.get(Request, request_id)
+        if not seen and policyholder is not None and request is not None:
+            if value == "skip":
+                if policyholder.rating_pending_request_id == request.id:
+                    await ratings.finish_rating(
+                        session, request=request, policyholder=policyholder, comment=None
+                    )
+                    accepted = True
+            elif value.isdigit() and request.rating is None:
+                accepted = await ratings.rate(
+                    session,
+                    request=request,
+                    policyholder=policyholder,
+                    stars=int(value),
+                    telegram_update_id=update.update_id,
+                )
+    decorate(
+        context.application,
+        "answer to a rating",
+        query.answer(texts.RATING_THANKS_TOAST if accepted else texts.RATING_EXPIRED),
+    )
+    if accepted or not seen:
+        decorate(
+            context.application,
+            "removing the rating keyboard",
+            query.edit_message_reply_markup(reply_markup=None),
+        )
+
+
 def register(application: Application) -> None:
     """Add the policyholder handlers (group 0, after the employee workspace's)."""
     application.add_handler(CommandHandler("start", start, filters=PRIVATE & NEW))
     application.add_handler(MessageHandler(PRIVATE & NEW & filters.CONTACT, on_contact))
     application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT, on_text))
     application.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, on_edit))
+    application.add_handler(CallbackQueryHandler(on_rating_button, pattern=RATING_BUTTON))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(PRIVATE & NEW & ~filters.StatusUpdate.ALL, on_media))
     application.add_handler(MessageHandler(~PRIVATE & NEW & filters.COMMAND, on_group_command))

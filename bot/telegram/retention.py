@@ -7,33 +7,31 @@ Pressing one logs the contact in the ledger on the task and closes it
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.db.engine import session_scope
-from bot.db.models import Contact, Employee, Request
+from bot.db.models import ContactChannel, ContactSender, Employee, OutboxPurpose, Request
 from bot.services import retention
-from bot.services.ledger import record_contact
-from bot.services.workspace import WorkspaceError
+from bot.services.casefile import WorkspaceError
+from bot.services.ledger import is_update_stored, record_contact
+from bot.telegram.alert_edits import refresh_alerts
+from bot.telegram.context import services
 from bot.telegram.delivery import decorate, send_or_queue
 
-CHANNELS = {"call": "phone", "visit": "visit"}
+CHANNELS = {"call": ContactChannel.PHONE, "visit": ContactChannel.VISIT}
 LOGGED = (
     "📝 {reference} {label} 기록을 저장하고 유지 관리 요청을 완료했습니다.\n"
     "자세한 내용은 /{command} 로 메모를 남길 수 있어요."
 )
-LABELS = {"phone": "전화", "visit": "방문"}
+LABELS = {ContactChannel.PHONE: "전화", ContactChannel.VISIT: "방문"}
 BUTTON_REFUSED = "직원 전용 버튼입니다."
 NOT_FOUND = "요청을 찾을 수 없습니다."
 
 
-async def on_retention_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, sessions: async_sessionmaker[AsyncSession]
-) -> None:
+async def on_retention_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """전화했어요 / 방문했어요 on a retention task."""
-    from bot.telegram.employee import refresh_alerts  # the employee module registers this one
-
+    sessions = services(context).sessions
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_chat is not None
     chat_id = update.effective_chat.id
@@ -54,10 +52,7 @@ async def on_retention_button(
                 query.answer(BUTTON_REFUSED, show_alert=True),
             )
             return
-        seen = await session.scalar(
-            select(Contact.id).where(Contact.telegram_update_id == update.update_id)
-        )
-        if seen is not None:  # Telegram delivered this press again
+        if await is_update_stored(session, update.update_id):  # Telegram delivered it again
             return
         request = await session.get(Request, request_id)
         if request is None:
@@ -75,14 +70,14 @@ async def on_retention_button(
                 answer = LOGGED.format(
                     reference=request.reference,
                     label=LABELS[channel],
-                    command="call" if channel == "phone" else "visit",
+                    command="call" if channel == ContactChannel.PHONE else "visit",
                 )
             except WorkspaceError as error:
                 answer = str(error)
         stored = await record_contact(
             session,
             direction="out",
-            sender="bot",
+            sender=ContactSender.BOT,
             text=answer,
             employee_id=employee.id,
             request_id=request.id if request is not None else None,
@@ -99,7 +94,7 @@ async def on_retention_button(
         contact_id=stored.id,
         reply_to_message_id=reply_to,
         employee_id=employee_id,
-        purpose="bot_reply",
+        purpose=OutboxPurpose.BOT_REPLY,
     )
     if request is not None:
         context.application.create_task(

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import FrozenClock, set_clock
 from bot.db.models import Department, Employee, Policyholder, Request
 from bot.services.requests import open_request
+from bot.services.sla import Deadlines
 
 OWNER_CHAT = 900002
 DEPUTY_CHAT = 900003
@@ -92,6 +93,8 @@ async def new_request(
     async with sessions() as session:
         ph = await session.get(Policyholder, org.policyholder_id)
         assert ph is not None
-        request = await open_request(session, policyholder=ph, kind=kind, summary=summary)
+        request = await open_request(
+            session, policyholder=ph, kind=kind, summary=summary, deadlines=Deadlines()
+        )
         await session.commit()
         return request

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.db import create_engine_and_sessions, session_scope
 from bot.db.migrate import upgrade
+from bot.demo.seed import seed_demo
 from bot.rasa_client import RasaClient
 from bot.runner import (
     MODEL,
@@ -28,9 +29,10 @@ from bot.runner import (
     web_server,
 )
 from bot.services.escalation import run_escalation_worker
-from bot.services.outbox import run_outbox_worker, telegram_sender
-from bot.services.seed import seed_demo
+from bot.services.outbox import run_outbox_worker
+from bot.services.sla import Deadlines
 from bot.telegram.app import build_application
+from bot.telegram.sender import telegram_sender
 from tests.auxil.fake_telegram import FakeTelegram
 
 WEBHOOK_SECRET = "e2e_webhook-Secret-42"
@@ -170,7 +172,14 @@ async def app_stack(
             jobs = (
                 [
                     asyncio.create_task(run_outbox_worker(sessions, send, interval=0.2, stop=stop)),
-                    asyncio.create_task(run_escalation_worker(sessions, interval=0.5, stop=stop)),
+                    asyncio.create_task(
+                        run_escalation_worker(
+                            sessions,
+                            deadlines=Deadlines.from_settings(settings),
+                            interval=0.5,
+                            stop=stop,
+                        )
+                    ),
                 ]
                 if workers
                 else []

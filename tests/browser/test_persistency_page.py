@@ -19,9 +19,9 @@ from bot import clock
 from bot.config import Settings
 from bot.db import create_engine_and_sessions, session_scope
 from bot.db.migrate import upgrade
+from bot.demo.policy_history import seed_policy_history
+from bot.demo.seed import FIXED_HOLDERS, seed_demo
 from bot.services.admin_users import create_admin_user
-from bot.services.policy_history_seed import seed_policy_history
-from bot.services.seed import FIXED_HOLDERS, seed_demo
 from bot.web import create_web_app
 from tests.auxil.admin_data import PASSWORD
 from tests.browser.conftest import _free_port, screenshot, sign_in

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.db.models import Employee, Policyholder, Request
-from bot.services.seed import RESERVED_NAMES
+from bot.demo.seed import RESERVED_NAMES
 from tests.auxil.fake_telegram import FakeTelegram, SentMessage
 from tests.auxil.stack import RasaServer, Stack, app_stack, rasa_server, seeded_database
 from tests.auxil.staff import Holder

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from bot import clock
 from bot.db import session_scope
 from bot.db.models import Contact, Employee, Policy, Policyholder, Request, RetentionTask
-from bot.services.policy_history_seed import seed_policy_history
+from bot.demo.policy_history import seed_policy_history
+from bot.demo.seed import FIXED_HOLDERS
 from bot.services.retention import overdue_in_grace, retention_round
-from bot.services.seed import FIXED_HOLDERS
+from bot.services.sla import Deadlines
 from tests.auxil.stack import Stack, app_stack, free_port, seeded_database
 from tests.auxil.staff import link_by_invite
 
@@ -95,7 +96,7 @@ async def test_unpaid_premium_becomes_a_task_and_a_visit_closes_it(stack: Stack)
 
     # The daily job's round (the worker runs exactly this from 09:00 Seoul).
     async with session_scope(sessions) as session:
-        result = await retention_round(session, now=clock.now())
+        result = await retention_round(session, now=clock.now(), deadlines=Deadlines())
     assert result.opened >= 2
 
     alerts = {}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot import texts
 from bot.db import session_scope
 from bot.db.models import Contact, Employee, Policyholder, Request, RequestKind
-from bot.services.seed import RESERVED_NAMES
+from bot.demo.seed import RESERVED_NAMES
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.running import milchak_run_with_rasa
 from tests.auxil.stack import seeded_database

@@ -16,8 +16,8 @@ from bot.admin.app import weak_secret
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import session_scope
 from bot.db.models import Policy, Policyholder, Request
+from bot.demo.seed import seed_demo
 from bot.runner import with_run_tokens
-from bot.services.seed import seed_demo
 from bot.tokens import is_loopback, token_matches
 from bot.web import create_web_app
 from scripts.ensure_secrets import SECRETS, ensure

@@ -11,6 +11,7 @@ from bot.actions import texts
 from bot.actions.server import run_action, sender_id_for
 from bot.clock import Clock, FrozenClock, set_clock
 from bot.db.models import Request
+from bot.services.sla import Deadlines
 from tests.auxil.employees import build_org, freeze
 
 MOVING_TEXT = "다음주 토요일에 이사하는데 이사대행 신청할게요"
@@ -63,6 +64,7 @@ async def test_a_booking_of_another_kind_forgets_the_earlier_answers(
             "next_action": "validate_booking_form",
             "tracker": moving_after_funeral(sender, kind_now="moving"),
         },
+        deadlines=Deadlines(),
     )
     final: dict[str, Any] = {}
     for event in body["events"]:
@@ -85,6 +87,7 @@ async def test_the_same_kind_again_resumes_with_its_answers(
             "next_action": "validate_booking_form",
             "tracker": moving_after_funeral(sender, kind_now="funeral"),
         },
+        deadlines=Deadlines(),
     )
     cleared = {e["name"] for e in body["events"] if e["value"] is None}
     assert not cleared & {"event_relation", "event_date", "event_place"}
@@ -134,6 +137,7 @@ async def test_a_submit_that_breaks_a_rule_opens_nothing(
             "next_action": "action_submit_booking",
             "tracker": submit_tracker(sender_id_for(org.policyholder_id), slots),
         },
+        deadlines=Deadlines(),
     )
     assert body["responses"][0]["text"] == refusal
     assert await _count(sessions) == 0
@@ -151,6 +155,7 @@ async def test_the_forms_own_refusal_is_not_repeated_at_submit(
             "next_action": "action_submit_booking",
             "tracker": submit_tracker(sender_id_for(org.policyholder_id), slots, (said,)),
         },
+        deadlines=Deadlines(),
     )
     assert body["responses"] == []
     assert await _count(sessions) == 0
@@ -165,6 +170,7 @@ async def test_a_valid_booking_is_opened(sessions: async_sessionmaker[AsyncSessi
             "next_action": "action_submit_booking",
             "tracker": submit_tracker(sender_id_for(org.policyholder_id), slots),
         },
+        deadlines=Deadlines(),
     )
     assert "접수했어요" in body["responses"][0]["text"]
     assert await _count(sessions) == 1

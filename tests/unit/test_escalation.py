@@ -11,8 +11,8 @@ from bot.clock import SEOUL, Clock, FrozenClock, set_clock
 from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import Employee, OutboxMessage, Request, RequestEvent
-from bot.services import workspace
-from bot.services.escalation import escalate_due
+from bot.services import casework
+from bot.services.escalation import escalate_due, reroute_blocked
 from bot.services.sla import Deadlines, due_at
 from tests.auxil.employees import DEPUTY_CHAT, HEAD_CHAT, OWNER_CHAT, build_org, freeze, new_request
 
@@ -41,8 +41,8 @@ def seoul(*args: int) -> datetime:
     ],
 )
 def test_deadlines(kind: str, opened: datetime, due: datetime) -> None:
-    assert due_at(kind, opened) == due
-    assert due_at(kind, opened).tzinfo is not None
+    assert due_at(kind, opened, Deadlines()) == due
+    assert due_at(kind, opened, Deadlines()).tzinfo is not None
 
 
 def test_deadlines_are_configurable() -> None:
@@ -64,7 +64,7 @@ async def _alerts(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[int,
 
 async def _escalate(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
     async with session_scope(sessions) as session:
-        return await escalate_due(session, now=now)
+        return await escalate_due(session, now=now, deadlines=Deadlines())
 
 
 async def test_funeral_escalates_to_deputy_then_head_once_each(
@@ -114,7 +114,7 @@ async def test_acknowledged_requests_do_not_escalate(
         req = await session.get(Request, request.id)
         owner = await session.get(Employee, org.owner_id)
         assert req is not None and owner is not None
-        await workspace.acknowledge(session, request=req, employee=owner)
+        await casework.acknowledge(session, request=req, employee=owner)
     assert await _escalate(sessions, frozen.now() + timedelta(days=10)) == 0
 
 
@@ -163,3 +163,27 @@ async def test_state_survives_a_restart(
     finally:
         await other_engine.dispose()
     assert [chat for chat, _ in await _alerts(sessions)] == [OWNER_CHAT, DEPUTY_CHAT, HEAD_CHAT]
+
+
+async def test_blocked_employee_with_nobody_further_is_marked_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The owner blocked the bot and the deputy and head cannot be reached either: the request
+    stays, with one ``unroutable`` event however many rounds run."""
+    org = await build_org(sessions)
+    request = await new_request(sessions, org, kind="complaint")
+    async with session_scope(sessions) as session:
+        for employee_id in (org.owner_id, org.deputy_id, org.head_id):
+            employee = await session.get(Employee, employee_id)
+            assert employee is not None
+            employee.telegram_blocked = True
+    for _round in range(3):
+        async with session_scope(sessions) as session:
+            assert await reroute_blocked(session, deadlines=Deadlines()) == 0
+    async with sessions() as session:
+        req = await session.get(Request, request.id)
+        assert req is not None and req.employee_id == org.owner_id
+        events = await session.scalars(
+            select(RequestEvent.action).where(RequestEvent.request_id == request.id)
+        )
+        assert list(events) == ["created", "unroutable"]

@@ -44,13 +44,13 @@ def seoul(*args: int) -> datetime:
     ],
 )
 def test_loan_deadline_skips_holidays(opened: datetime, due: datetime) -> None:
-    assert due_at("loan", opened) == due
+    assert due_at("loan", opened, Deadlines()) == due
 
 
 @pytest.mark.parametrize(("kind", "hours"), [("funeral", 1), ("complaint", 24), ("moving", 48)])
 def test_wall_clock_deadlines_run_through_holidays(kind: str, hours: int) -> None:
     opened = seoul(2026, 9, 24, 10, 0)  # 추석 전날
-    assert due_at(kind, opened) == opened + timedelta(hours=hours)
+    assert due_at(kind, opened, Deadlines()) == opened + timedelta(hours=hours)
 
 
 def test_extra_holidays_from_settings() -> None:
@@ -59,7 +59,7 @@ def test_extra_holidays_from_settings() -> None:
     deadlines = Deadlines.from_settings(settings)
     # Wed 30 Dec 17:00: 1 h; 31 Dec company day off; 1 Jan holiday; weekend; 4 Jan extra day.
     assert due_at("loan", seoul(2026, 12, 30, 17, 0), deadlines) == seoul(2027, 1, 5, 12, 0)
-    assert due_at("loan", seoul(2026, 12, 30, 17, 0)) == seoul(2026, 12, 31, 12, 0)
+    assert due_at("loan", seoul(2026, 12, 30, 17, 0), Deadlines()) == seoul(2026, 12, 31, 12, 0)
     assert PUBLIC_HOLIDAYS.keys() <= deadlines.holidays  # merged, not replaced
 
 
@@ -72,7 +72,7 @@ def test_extra_holidays_default_and_bad_dates() -> None:
 
 async def _escalate(sessions: async_sessionmaker[AsyncSession], moment: datetime) -> int:
     async with session_scope(sessions) as session:
-        return await escalate_due(session, now=moment.astimezone(UTC))
+        return await escalate_due(session, now=moment.astimezone(UTC), deadlines=Deadlines())
 
 
 async def test_loan_before_chuseok_does_not_escalate_during_it(

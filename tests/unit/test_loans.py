@@ -14,6 +14,7 @@ from bot.actions.server import run_action, sender_id_for
 from bot.clock import Clock, FrozenClock, set_clock
 from bot.db.models import OutboxMessage, Policy, Policyholder, Request
 from bot.services.loans import LoanRefused, open_loan
+from bot.services.sla import Deadlines
 from tests.auxil.employees import Org, build_org, freeze
 
 
@@ -96,7 +97,11 @@ async def test_a_loan_that_breaks_a_rule_is_not_opened(
     async with sessions() as session:
         with pytest.raises(LoanRefused) as refused:
             await open_loan(
-                session, policyholder=await _lee(session, org), policy_number=policy, amount=amount
+                session,
+                policyholder=await _lee(session, org),
+                policy_number=policy,
+                amount=amount,
+                deadlines=Deadlines(),
             )
         assert refused.value.problem.reason == reason
         assert await session.scalar(select(func.count(Request.id))) == 0
@@ -116,6 +121,7 @@ async def test_a_loan_within_the_rules_is_opened_once_per_key(
             policy_number="KL-1994-000123",
             amount=8_000_000,
             idempotency_key="ph1:loan_form:1.5",
+            deadlines=Deadlines(),
         )
         again = await open_loan(
             session,
@@ -123,6 +129,7 @@ async def test_a_loan_within_the_rules_is_opened_once_per_key(
             policy_number="KL-1994-000123",
             amount=8_000_000,
             idempotency_key="ph1:loan_form:1.5",
+            deadlines=Deadlines(),
         )
         await session.commit()
     assert again.id == first.id
@@ -158,6 +165,7 @@ async def test_a_forged_submit_gets_the_forms_refusal(
             "next_action": "action_submit_loan",
             "tracker": _submit_tracker(sender_id_for(org.policyholder_id), slots),
         },
+        deadlines=Deadlines(),
     )
     assert status == 200
     said = [r["text"] for r in body["responses"]]

@@ -23,9 +23,10 @@ from bot.conversation import Inbound, handle_message
 from bot.db.engine import session_scope
 from bot.db.models import Employee, Policyholder, RequestStatus
 from bot.rasa_client import RasaClient
-from bot.services import workspace
+from bot.services import portfolio, ratings, relay
 from bot.services.remask import mask_stored_text
 from bot.services.requests import open_request
+from bot.services.sla import Deadlines
 from tests.auxil.employees import Org, build_org, freeze
 from tests.auxil.personal_numbers import PersonalNumber, in_sentence, personal_numbers
 from tests.auxil.stack import free_port
@@ -47,24 +48,29 @@ async def write_everywhere(
     """Put ``text`` through every service that stores what people write."""
     # A policyholder's message while Rasa is down: ledger, request summary/details, alert.
     inbound = Inbound(org.policyholder_id, text, update_id=next(_update_ids))
-    await handle_message(sessions, rasa, inbound)
+    await handle_message(sessions, rasa, inbound, deadlines=Deadlines())
     async with session_scope(sessions) as session:
         holder = await session.get(Policyholder, org.policyholder_id)
         owner = await session.get(Employee, org.owner_id)
         assert holder is not None and owner is not None
         # A request an action opens with the customer's words.
         request = await open_request(
-            session, policyholder=holder, kind="complaint", summary=text, details={"text": text}
+            session,
+            policyholder=holder,
+            kind="complaint",
+            summary=text,
+            details={"text": text},
+            deadlines=Deadlines(),
         )
         # The employee answers through the bot; the policyholder's reply is relayed back.
-        await workspace.relay_to_policyholder(session, request=request, employee=owner, text=text)
-        await workspace.relay_to_employee(session, request=request, policyholder=holder, text=text)
-        await workspace.log_touch(
+        await relay.relay_to_policyholder(session, request=request, employee=owner, text=text)
+        await relay.relay_to_employee(session, request=request, policyholder=holder, text=text)
+        await portfolio.log_touch(
             session, employee=owner, policyholder=holder, channel="phone", note=text
         )
         request.status = RequestStatus.RESOLVED
         request.rating = 4
-        await workspace.finish_rating(session, request=request, policyholder=holder, comment=text)
+        await ratings.finish_rating(session, request=request, policyholder=holder, comment=text)
         audit.record(session, None, "search", "conversations", text)
 
 
@@ -113,6 +119,7 @@ async def test_rows_stored_before_are_masked_once(
             policyholder=await session.get_one(Policyholder, org.policyholder_id),
             kind="complaint",
             summary="새 요청",
+            deadlines=Deadlines(),
         )
         request_id = request.id
     async with session_scope(sessions) as session:

@@ -12,6 +12,7 @@ from bot.db import session_scope
 from bot.metrics import REGISTRY
 from bot.services import verification
 from bot.services.escalation import escalate_due
+from bot.services.sla import Deadlines
 from bot.services.verification import MAX_FAILURES
 from tests.auxil.employees import build_org, freeze, new_request
 
@@ -35,11 +36,15 @@ async def test_requests_and_sla_breaches_are_counted_by_kind(
     await new_request(sessions, org, kind="funeral", summary="부친상")
     assert sample("milchak_requests_opened_total", kind="funeral") == opened + 1
     async with session_scope(sessions) as session:
-        assert await escalate_due(session, now=frozen.now()) == 0  # not due yet
+        assert (
+            await escalate_due(session, now=frozen.now(), deadlines=Deadlines()) == 0
+        )  # not due yet
     assert sample("milchak_sla_breaches_total", kind="funeral") == breaches
     frozen.advance(timedelta(hours=1))
     async with session_scope(sessions) as session:
-        assert await escalate_due(session, now=frozen.now()) == 1  # to the deputy
+        assert (
+            await escalate_due(session, now=frozen.now(), deadlines=Deadlines()) == 1
+        )  # to the deputy
     assert sample("milchak_sla_breaches_total", kind="funeral") == breaches + 1
 
 

@@ -11,7 +11,9 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.clock import Clock, FrozenClock, set_clock
+from bot.db.engine import session_scope
 from bot.db.models import Employee, OutboxMessage, Request
+from bot.services.escalation import reroute_blocked
 from bot.services.outbox import (
     MAX_BACKOFF,
     RETRY_FOR,
@@ -20,8 +22,9 @@ from bot.services.outbox import (
     failed_messages,
     requeue,
     run_outbox_worker,
-    telegram_sender,
 )
+from bot.services.sla import Deadlines
+from bot.telegram.sender import telegram_sender
 from tests.auxil.employees import DEPUTY_CHAT, OWNER_CHAT, build_org, freeze, new_request
 from tests.auxil.fake_telegram import FakeTelegram
 
@@ -212,6 +215,12 @@ async def test_forbidden_marks_employee_blocked_and_reroutes(
     async with sessions() as session:
         owner = await session.get(Employee, org.owner_id)
         assert owner is not None and owner.telegram_blocked
+        req = await session.get(Request, request.id)
+        assert req is not None and req.employee_id == org.owner_id  # the outbox only marks
+    # The escalation round moves the blocked employee's request on along the chain.
+    async with session_scope(sessions) as session:
+        assert await reroute_blocked(session, deadlines=Deadlines()) == 1
+    async with sessions() as session:
         req = await session.get(Request, request.id)
         assert req is not None and req.employee_id == org.deputy_id
     # The deputy's alert (queued by the re-route) goes out next round, with the reason.

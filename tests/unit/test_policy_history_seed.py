@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Contact, Policy, PolicyEvent, Policyholder
+from bot.demo.policy_history import seed_policy_history
+from bot.demo.seed import FIXED_HOLDERS, LEE_YOUNGSOOK, seed_demo
 from bot.services.persistency import Window, company_rates
 from bot.services.policy_history import HistoryEvent, state_on
-from bot.services.policy_history_seed import seed_policy_history
 from bot.services.retention import overdue_in_grace
-from bot.services.seed import FIXED_HOLDERS, LEE_YOUNGSOOK, seed_demo
 from bot.services.survival import analyse, load_lives
 
 TODAY = date(2026, 11, 25)

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock, FrozenClock, set_clock
 from bot.db.engine import session_scope
 from bot.db.models import Employee, OutboxMessage, Policyholder, Request
-from bot.services import workspace
+from bot.services import casework, ratings, relay
 from bot.services.ledger import record_contact
 from bot.services.relay import consume_policyholder_text
+from bot.services.sla import Deadlines
 from tests.auxil.employees import Org, build_org, freeze, new_request
 
 
@@ -39,7 +40,7 @@ async def _relay(sessions: async_sessionmaker[AsyncSession], org: Org, request_i
         request = await session.get(Request, request_id)
         owner = await session.get(Employee, org.owner_id)
         assert request is not None and owner is not None
-        await workspace.relay_to_policyholder(session, request=request, employee=owner, text="네")
+        await relay.relay_to_policyholder(session, request=request, employee=owner, text="네")
 
 
 async def test_nothing_pending_means_the_bot_answers(
@@ -59,7 +60,7 @@ async def test_handover_ends_the_handoff(sessions: async_sessionmaker[AsyncSessi
         req = await session.get(Request, request.id)
         owner = await session.get(Employee, org.owner_id)
         assert req is not None and owner is not None
-        await workspace.hand_over(session, request=req, employee=owner)
+        await casework.hand_over(session, request=req, employee=owner, deadlines=Deadlines())
     assert not await _says(sessions, org, "여보세요?")
 
 
@@ -73,8 +74,8 @@ async def test_rating_comment_window_expires(
         owner = await session.get(Employee, org.owner_id)
         ph = await session.get(Policyholder, org.policyholder_id)
         assert req is not None and owner is not None and ph is not None
-        await workspace.resolve(session, request=req, employee=owner)
-        await workspace.rate(session, request=req, policyholder=ph, stars=3)
+        await casework.resolve(session, request=req, employee=owner)
+        await ratings.rate(session, request=req, policyholder=ph, stars=3)
     frozen.advance(timedelta(minutes=31))
     assert not await _says(sessions, org, "보험료 납입일이 언제예요?")  # not a comment any more
     async with sessions() as session:

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.db import session_scope
 from bot.db.models import Employee, OutboxMessage, Policyholder, Request, RequestEvent
+from bot.demo.seed import seed_demo
 from bot.services.requests import open_request
-from bot.services.seed import seed_demo
+from bot.services.sla import Deadlines
 
 TODAY = date(2026, 11, 25)
 
@@ -37,9 +38,15 @@ async def test_request_goes_to_the_owner_with_an_alert(
     async with session_scope(sessions) as session:
         lee = await _lee(session)
         first = await open_request(
-            session, policyholder=lee, kind="loan", summary="약관대출 3,000,000원"
+            session,
+            policyholder=lee,
+            kind="loan",
+            summary="약관대출 3,000,000원",
+            deadlines=Deadlines(),
         )
-        second = await open_request(session, policyholder=lee, kind="funeral", summary="장례")
+        second = await open_request(
+            session, policyholder=lee, kind="funeral", summary="장례", deadlines=Deadlines()
+        )
     assert first.reference == "R-20261125-0001" and second.reference == "R-20261125-0002"
     assert second.urgent and not first.urgent
     async with session_scope(sessions) as session:
@@ -65,7 +72,7 @@ async def test_unlinked_owner_routes_to_deputy_then_head(
         assert kim is not None and kim.deputy_id is not None
         kim.telegram_chat_id = None
         to_deputy = await open_request(
-            session, policyholder=lee, kind="callback", summary="연락 요청"
+            session, policyholder=lee, kind="callback", summary="연락 요청", deadlines=Deadlines()
         )
         assert to_deputy.employee_id == kim.deputy_id
         deputy = await session.get(Employee, kim.deputy_id)
@@ -73,7 +80,7 @@ async def test_unlinked_owner_routes_to_deputy_then_head(
         deputy.away_from, deputy.away_until = TODAY, TODAY
         # The head of 기획부 is 김영환 himself, who is now unlinked: nobody reachable.
         unreachable = await open_request(
-            session, policyholder=lee, kind="callback", summary="연락 요청"
+            session, policyholder=lee, kind="callback", summary="연락 요청", deadlines=Deadlines()
         )
         assert unreachable.employee_id == kim.id
         queued = await session.scalar(
@@ -90,7 +97,13 @@ async def test_a_failed_transaction_leaves_neither_request_nor_alert(
         await seed_demo(session, today=TODAY)
     with pytest.raises(RuntimeError, match="crash"):
         async with session_scope(sessions) as session:
-            await open_request(session, policyholder=await _lee(session), kind="loan", summary="x")
+            await open_request(
+                session,
+                policyholder=await _lee(session),
+                kind="loan",
+                summary="x",
+                deadlines=Deadlines(),
+            )
             raise RuntimeError("crash after the request was opened")
     async with session_scope(sessions) as session:
         assert await session.scalar(select(func.count()).select_from(Request)) == 0
@@ -118,8 +131,12 @@ async def test_references_go_on_past_the_ten_thousandth_of_a_day(
                 )
             )
         await session.flush()
-        ten_thousandth = await open_request(session, policyholder=lee, kind="card", summary="카드")
+        ten_thousandth = await open_request(
+            session, policyholder=lee, kind="card", summary="카드", deadlines=Deadlines()
+        )
         # "-10000" sorts before "-9999" as text: the next one must still be 10001.
-        next_one = await open_request(session, policyholder=lee, kind="card", summary="카드")
+        next_one = await open_request(
+            session, policyholder=lee, kind="card", summary="카드", deadlines=Deadlines()
+        )
     assert ten_thousandth.reference == "R-20261125-10000"
     assert next_one.reference == "R-20261125-10001"

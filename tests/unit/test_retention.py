@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
-from bot.clock import SEOUL
+from bot.clock import SEOUL, as_utc
 from bot.db.models import (
     Contact,
     Department,
@@ -25,9 +25,10 @@ from bot.db.models import (
     RequestEvent,
     RetentionTask,
 )
-from bot.services import retention, sla, workspace
+from bot.services import portfolio, retention
+from bot.services.casefile import WorkspaceError
 from bot.services.escalation import escalate_due
-from bot.services.workspace import WorkspaceError
+from bot.services.sla import Deadlines
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=SEOUL).astimezone(UTC)  # a Tuesday
 OWNER_CHAT, DEPUTY_CHAT, HEAD_CHAT, HOLDER_CHAT = 920001, 920002, 920003, 777001
@@ -114,7 +115,9 @@ async def _round(
     sessions: async_sessionmaker[AsyncSession], **kwargs: object
 ) -> retention.RoundResult:
     async with sessions() as session:
-        result = await retention.retention_round(session, now=clock.now(), **kwargs)  # type: ignore[arg-type]
+        result = await retention.retention_round(
+            session, now=clock.now(), **kwargs, deadlines=Deadlines()
+        )  # type: ignore[arg-type]
         await session.commit()
     return result
 
@@ -144,9 +147,7 @@ async def test_job_opens_one_task_per_missed_premium(
     assert request.kind == "retention" and request.status == "new"
     assert request.employee_id == ids["owner"]
     # Office hours run 09–18: Tue 10–18 (8 h) + Wed 09–17 (8 h) = 16 h, due Wed 17:00.
-    assert sla.as_utc(request.due_at).astimezone(SEOUL) == datetime(
-        2026, 3, 11, 17, 0, tzinfo=SEOUL
-    )  # type: ignore[arg-type]
+    assert as_utc(request.due_at).astimezone(SEOUL) == datetime(2026, 3, 11, 17, 0, tzinfo=SEOUL)  # type: ignore[arg-type]
     [alert] = alerts
     assert alert.chat_id == OWNER_CHAT
     for words in ("이영숙", "KL-2025-000000", "미납: 1개월 (14회차부터, 납입기일 2026-02-15)",
@@ -205,7 +206,7 @@ async def test_call_or_visit_closes_the_task(sessions: async_sessionmaker[AsyncS
             )
         # A /visit logged for 정민수 closes that holder's task too.
         holder = await session.get_one(Policyholder, ids["정민수"])
-        touch = await workspace.log_touch(
+        touch = await portfolio.log_touch(
             session, employee=owner, policyholder=holder, channel="visit", note="현관에서 안내"
         )
         closed = await retention.close_on_touch(session, contact=touch, employee=owner)
@@ -273,7 +274,7 @@ async def test_uncontacted_task_escalates_with_its_own_buttons(
     await _round(sessions)
     frozen.advance(timedelta(days=1, hours=8))  # Wed 18:00, past the Wed 17:00 deadline
     async with sessions() as session:
-        moved = await escalate_due(session, now=clock.now())
+        moved = await escalate_due(session, now=clock.now(), deadlines=Deadlines())
         await session.commit()
         request = await _request_of(session, ids["policy:이영숙"])
         escalation = await session.scalar(

@@ -22,16 +22,16 @@ from bot.db.models import (
     Request,
     RequestEvent,
 )
-from bot.geo.distance import distance_km
-from bot.geo.geocode import geocode
-from bot.services.assignment import assign_points
-from bot.services.seed import (
+from bot.demo.seed import (
     CAPACITY,
     SeedError,
     build_demo_plan,
     seed_contacts,
     seed_demo,
 )
+from bot.geo.distance import distance_km
+from bot.geo.geocode import geocode
+from bot.services.assignment import assign_points
 
 TODAY = date(2026, 11, 25)
 

@@ -19,6 +19,7 @@ from bot.clock import Clock, FrozenClock, set_clock
 from bot.conversation import Inbound, handle_message
 from bot.db.models import Contact, Request
 from bot.rasa_client import BotReply, Parse, RasaUnavailable
+from bot.services.sla import Deadlines
 from tests.auxil.employees import Org, build_org, freeze
 from tests.unit.test_loans import _policies
 
@@ -75,7 +76,7 @@ class SlowRasa:
         if self.time_out == "before_action":
             self.late = payload  # Rasa still has the action to run when the app gives up
             raise RasaUnavailable("ReadTimeout")
-        _, body = await run_action(self.sessions, payload)
+        _, body = await run_action(self.sessions, payload, deadlines=Deadlines())
         self.answers.append(body)
         if self.time_out == "after_action":
             raise RasaUnavailable("ReadTimeout")
@@ -94,6 +95,7 @@ async def _say_yes(
         sessions,
         rasa,  # type: ignore[arg-type]
         Inbound(org.policyholder_id, "네", telegram_user_id=555001, update_id=update_id),
+        deadlines=Deadlines(),
     )
     assert outgoing is not None
     return [o.text for o in outgoing]
@@ -128,7 +130,9 @@ async def test_timeout_first_then_a_late_action_opens_nothing(
     assert replies == [texts.RASA_DOWN.format(reference=outage.reference)]
 
     assert rasa.late is not None
-    status, body = await run_action(sessions, rasa.late)  # Rasa gets to the action at last
+    status, body = await run_action(
+        sessions, rasa.late, deadlines=Deadlines()
+    )  # Rasa gets to the action at last
     assert status == 200 and body["responses"] == []
     # The form is forgotten, so a later "네" does not submit this turn's loan after all.
     assert {"event": "active_loop", "name": None} in body["events"]

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.db import session_scope
 from bot.db.models import Policyholder
+from bot.demo.seed import seed_demo
 from bot.services import verification
-from bot.services.seed import seed_demo
 from bot.services.verification import parse_birth_date
 
 TODAY = date(2026, 11, 25)

@@ -19,7 +19,7 @@ from bot.db import create_engine_and_sessions
 from bot.db.engine import session_scope
 from bot.db.migrate import upgrade
 from bot.db.models import Department, Employee, OutboxMessage
-from bot.services.outbox import enqueue_once, run_outbox_worker, telegram_sender
+from bot.services.outbox import enqueue_once, run_outbox_worker
 from bot.services.reports import DepartmentReport, EmployeeReport, Figures, Week, weekly_report
 from bot.services.weekly_digest import (
     PURPOSE,
@@ -30,6 +30,7 @@ from bot.services.weekly_digest import (
     run_weekly_digest_worker,
     send_due_digests,
 )
+from bot.telegram.sender import telegram_sender
 from tests.auxil.admin_data import NOW, build_admin_data
 from tests.auxil.fake_telegram import FakeTelegram
 

@@ -9,22 +9,25 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
-from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.clock import Clock, FrozenClock, set_clock
 from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import Contact, Employee, OutboxMessage, Policyholder, Request, RequestEvent
 from bot.rasa_client import RasaClient
-from bot.services import workspace
+from bot.services import casework, portfolio, ratings, relay
+from bot.services.casefile import WorkspaceError
+from bot.services.chain import route_policyholder
 from bot.services.invites import create_invite
 from bot.services.ledger import record_contact
-from bot.services.outbox import run_outbox_worker, telegram_sender
+from bot.services.outbox import run_outbox_worker
 from bot.services.relay import consume_policyholder_text
-from bot.services.routing import route_policyholder
-from bot.services.workspace import WorkspaceError
+from bot.services.sla import Deadlines
 from bot.telegram import employee as employee_handlers
+from bot.telegram import policyholder as policyholder_handlers
 from bot.telegram.context import SERVICES_KEY, BotServices
+from bot.telegram.sender import telegram_sender
 from tests.auxil.employees import (
     DEPUTY_CHAT,
     HEAD_CHAT,
@@ -67,8 +70,8 @@ async def test_acknowledge_records_who_and_tells_the_policyholder(
     frozen.advance(timedelta(minutes=5))
     async with session_scope(sessions) as session:
         req, owner = await _load(session, org, request.id, org.owner_id)
-        assert await workspace.acknowledge(session, request=req, employee=owner)
-        assert not await workspace.acknowledge(session, request=req, employee=owner)  # once
+        assert await casework.acknowledge(session, request=req, employee=owner)
+        assert not await casework.acknowledge(session, request=req, employee=owner)  # once
     async with sessions() as session:
         req, _ = await _load(session, org, request.id, org.owner_id)
         assert req.status == "acknowledged"
@@ -94,17 +97,17 @@ async def test_two_employees_pressing_at_once_act_once(
         owner_req, owner = await _load(owner_session, org, request.id, org.owner_id)
         head_req, head = await _load(head_session, org, request.id, org.head_id)
         assert owner_req.status == head_req.status == "new"  # both saw it open
-        assert await workspace.acknowledge(owner_session, request=owner_req, employee=owner)
+        assert await casework.acknowledge(owner_session, request=owner_req, employee=owner)
         await owner_session.commit()
-        assert not await workspace.acknowledge(head_session, request=head_req, employee=head)
+        assert not await casework.acknowledge(head_session, request=head_req, employee=head)
         assert head_req.status == "acknowledged"  # the loser sees who won
         await head_session.commit()
     async with sessions() as owner_session, sessions() as head_session:
         owner_req, owner = await _load(owner_session, org, request.id, org.owner_id)
         head_req, head = await _load(head_session, org, request.id, org.head_id)
-        assert await workspace.resolve(head_session, request=head_req, employee=head)
+        assert await casework.resolve(head_session, request=head_req, employee=head)
         await head_session.commit()
-        assert not await workspace.resolve(owner_session, request=owner_req, employee=owner)
+        assert not await casework.resolve(owner_session, request=owner_req, employee=owner)
         await owner_session.commit()
     async with sessions() as session:
         actions = list(
@@ -129,7 +132,7 @@ async def test_stranger_cannot_act(sessions: async_sessionmaker[AsyncSession]) -
         req = await session.get(Request, request.id)
         assert req is not None
         with pytest.raises(WorkspaceError, match="권한"):
-            await workspace.acknowledge(session, request=req, employee=stranger)
+            await casework.acknowledge(session, request=req, employee=stranger)
 
 
 async def test_hand_over_goes_to_deputy_then_head(
@@ -139,16 +142,20 @@ async def test_hand_over_goes_to_deputy_then_head(
     request = await new_request(sessions, org)
     async with session_scope(sessions) as session:
         req, owner = await _load(session, org, request.id, org.owner_id)
-        target = await workspace.hand_over(session, request=req, employee=owner)
+        target = await casework.hand_over(
+            session, request=req, employee=owner, deadlines=Deadlines()
+        )
         assert target.id == org.deputy_id
     async with session_scope(sessions) as session:
         req, deputy = await _load(session, org, request.id, org.deputy_id)
-        target = await workspace.hand_over(session, request=req, employee=deputy)
+        target = await casework.hand_over(
+            session, request=req, employee=deputy, deadlines=Deadlines()
+        )
         assert target.id == org.head_id
     async with session_scope(sessions) as session:
         req, head = await _load(session, org, request.id, org.head_id)
         with pytest.raises(WorkspaceError, match="이관할 수 있는 담당자가 없습니다"):
-            await workspace.hand_over(session, request=req, employee=head)
+            await casework.hand_over(session, request=req, employee=head, deadlines=Deadlines())
     rows = await _outbox(sessions)
     assert [(r.chat_id, r.purpose) for r in rows] == [
         (OWNER_CHAT, "alert"),
@@ -168,21 +175,21 @@ async def test_away_employee_is_skipped_by_routing(
     async with session_scope(sessions) as session:
         owner = await session.get(Employee, org.owner_id)
         assert owner is not None
-        await workspace.set_away(
+        await portfolio.set_away(
             session, employee=owner, start=date(2026, 11, 23), end=date(2026, 11, 27)
         )
     async with sessions() as session:
         ph = await session.get(Policyholder, org.policyholder_id)
         assert ph is not None
         route = await route_policyholder(session, policyholder=ph, today=date(2026, 11, 24))
-        assert route is not None and route.reason == "deputy"
+        assert route is not None and route.role == "deputy"
         route = await route_policyholder(session, policyholder=ph, today=date(2026, 11, 28))
-        assert route is not None and route.reason == "owner"
+        assert route is not None and route.role == "owner"
     async with session_scope(sessions) as session:
         owner = await session.get(Employee, org.owner_id)
         assert owner is not None
         with pytest.raises(WorkspaceError):
-            await workspace.set_away(
+            await portfolio.set_away(
                 session, employee=owner, start=date(2026, 12, 5), end=date(2026, 12, 1)
             )
 
@@ -195,19 +202,19 @@ async def test_visit_log_and_my_policyholders(
     async with session_scope(sessions) as session:
         owner = await session.get(Employee, org.owner_id)
         assert owner is not None
-        ph = await workspace.find_my_policyholder(session, employee=owner, key="1")
-        contact = await workspace.log_touch(
+        ph = await portfolio.find_my_policyholder(session, employee=owner, key="1")
+        contact = await portfolio.log_touch(
             session, employee=owner, policyholder=ph, channel="visit", note="현관에서 판촉물 전달"
         )
         assert contact.channel == "visit" and contact.employee_id == owner.id
-        [line] = await workspace.my_policyholders(session, employee=owner)
+        [line] = await portfolio.my_policyholders(session, employee=owner)
         assert line.policyholder.name == "이영숙"
         assert line.open_requests == 1
         assert line.last_contact is not None
         deputy = await session.get(Employee, org.deputy_id)
         assert deputy is not None
         with pytest.raises(WorkspaceError):
-            await workspace.log_touch(
+            await portfolio.log_touch(
                 session, employee=deputy, policyholder=ph, channel="phone", note="x"
             )
 
@@ -233,7 +240,7 @@ async def test_relay_handoff_and_its_end(
     assert (await policyholder_says("안녕하세요"))[0] is False  # no handoff: the bot answers
     async with session_scope(sessions) as session:
         req, owner = await _load(session, org, request.id, org.owner_id)
-        contact = await workspace.relay_to_policyholder(
+        contact = await relay.relay_to_policyholder(
             session, request=req, employee=owner, text="내일 오후에 전화드릴게요."
         )
         assert contact is not None and contact.sender == "employee"
@@ -255,11 +262,11 @@ async def test_relay_handoff_and_its_end(
 
     async with session_scope(sessions) as session:  # the employee writes again: reopened
         req, owner = await _load(session, org, request.id, org.owner_id)
-        await workspace.relay_to_policyholder(session, request=req, employee=owner, text="네!")
+        await relay.relay_to_policyholder(session, request=req, employee=owner, text="네!")
     assert (await policyholder_says("감사해요"))[0] is True
     async with session_scope(sessions) as session:
         req, owner = await _load(session, org, request.id, org.owner_id)
-        await workspace.resolve(session, request=req, employee=owner)
+        await casework.resolve(session, request=req, employee=owner)
     assert (await policyholder_says("또 궁금한 게 있어요"))[0] is False  # resolved: bot again
 
 
@@ -268,7 +275,7 @@ async def test_rating_then_comment(sessions: async_sessionmaker[AsyncSession]) -
     request = await new_request(sessions, org)
     async with session_scope(sessions) as session:
         req, owner = await _load(session, org, request.id, org.owner_id)
-        await workspace.resolve(session, request=req, employee=owner)
+        await casework.resolve(session, request=req, employee=owner)
     resolved = (await _outbox(sessions))[-1]
     assert "처리됐어요" in resolved.text
     assert resolved.reply_markup is not None
@@ -279,7 +286,7 @@ async def test_rating_then_comment(sessions: async_sessionmaker[AsyncSession]) -
         req, _ = await _load(session, org, request.id, org.owner_id)
         ph = await session.get(Policyholder, org.policyholder_id)
         assert ph is not None
-        assert await workspace.rate(session, request=req, policyholder=ph, stars=5)
+        assert await ratings.rate(session, request=req, policyholder=ph, stars=5)
         contact = await record_contact(
             session, direction="in", sender="policyholder", text="친절했어요", policyholder_id=ph.id
         )
@@ -300,7 +307,8 @@ async def test_rating_then_comment(sessions: async_sessionmaker[AsyncSession]) -
 async def running_bot(
     sessions: async_sessionmaker[AsyncSession], fake: FakeTelegram
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """The employee handlers plus a stand-in for the policyholder path (group 0)."""
+    """The employee handlers, the rating buttons, and a stand-in for the policyholder path
+    (group 0)."""
     application = (
         Application.builder()
         .token(fake.token)
@@ -310,9 +318,17 @@ async def running_bot(
     )
     # No Rasa here: the stand-in below answers for the policyholder path.
     application.bot_data[SERVICES_KEY] = BotServices(
-        settings=Settings(), sessions=sessions, rasa=RasaClient("http://127.0.0.1:9")
+        settings=Settings(),
+        sessions=sessions,
+        rasa=RasaClient("http://127.0.0.1:9"),
+        deadlines=Deadlines(),
     )
     employee_handlers.register(application)
+    application.add_handler(
+        CallbackQueryHandler(
+            policyholder_handlers.on_rating_button, pattern=policyholder_handlers.RATING_BUTTON
+        )
+    )
 
     async def policyholder_path(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """What the lead's policyholder handler does: ledger, workspace hook, else the bot."""

@@ -49,7 +49,7 @@ def _as_of(request: Request) -> date:
     try:
         return date.fromisoformat(request.query_params.get("as_of", ""))
     except ValueError:
-        return clock.clock.seoul_now().date()
+        return clock.today()
 
 
 def _cohort(request: Request) -> date | None:

@@ -15,8 +15,8 @@ from bot.admin.privacy import redact_report
 from bot.admin.routes.common import MAX_ID, db, render
 from bot.db.models import Department
 from bot.services.csv_safe import UTF8_BOM, csv_line
+from bot.services.labels import KIND_LABELS
 from bot.services.reports import (
-    KIND_LABELS,
     Week,
     WeekError,
     WeeklyReport,

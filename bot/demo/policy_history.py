@@ -1,7 +1,7 @@
 """Demo policy history: two years of premiums missed and paid, lapses, reinstatements,
 surrenders and maturities for the demo's policies, and the programme's visits and calls.
 
-Runs after :func:`bot.services.seed.seed_demo` has written the organisation (``milchak seed
+Runs after :func:`bot.demo.seed.seed_demo` has written the organisation (``milchak seed
 --demo`` calls both). Deterministic for a given ``today`` and seed.
 
 **The effect of contact in this data is synthetic.** Every policy is simulated month by month;

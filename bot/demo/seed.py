@@ -22,19 +22,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock
 from bot.db.models import (
     Contact,
+    ContactChannel,
+    ContactSender,
     Department,
     Employee,
     Partner,
     Policy,
     Policyholder,
     Request,
+    RequestAction,
     RequestEvent,
     RequestStatus,
 )
-from bot.geo.geocode import Place, geocode
-from bot.services import demo_contacts as texts
-from bot.services.assignment import assign_points
-from bot.services.demo_names import (
+from bot.demo import contacts as texts
+from bot.demo.names import (
     APARTMENTS,
     AREAS,
     BANKS,
@@ -46,6 +47,8 @@ from bot.services.demo_names import (
     Area,
     Product,
 )
+from bot.geo.geocode import Place, geocode
+from bot.services.assignment import assign_points
 from bot.services.masking import mask_account
 from bot.services.phones import normalize_phone
 
@@ -615,7 +618,7 @@ async def seed_demo(
     if await demo_present(session):
         return SeedSummary(created=False)
     await _ensure_empty(session)
-    today = today or clock.clock.seoul_now().date()
+    today = today or clock.today()
 
     report("데모 조직 구성", 0, 1)
     plan = build_demo_plan(today=today, seed=seed)
@@ -769,9 +772,9 @@ class _Conversations:
         intent = rng.choices(_INTENTS, _INTENT_WEIGHTS)[0]
 
         def row(
-            direction: str, sender: str, text: str, *, intent: str | None = None,
+            direction: str, sender: ContactSender, text: str, *, intent: str | None = None,
             confidence: float | None = None, request: int | None = None,
-            channel: str = "telegram", at: datetime,
+            channel: ContactChannel = ContactChannel.TELEGRAM, at: datetime,
         ) -> None:  # fmt: skip
             contacts.append(
                 {
@@ -790,10 +793,10 @@ class _Conversations:
 
         confidence = round(rng.uniform(0.18, 0.55) if low else rng.uniform(0.7, 0.995), 4)
         said = self._fill(rng.choice(texts.INBOUND[intent]), product)
-        row("in", "policyholder", said, intent=intent, confidence=confidence, at=t)
+        row("in", ContactSender.POLICYHOLDER, said, intent=intent, confidence=confidence, at=t)
         reply = texts.LOW_CONFIDENCE_REPLY if low else rng.choice(texts.BOT_REPLIES[intent])
         t += timedelta(seconds=rng.uniform(0.4, 2.5))
-        row("out", "bot", reply, at=t)
+        row("out", ContactSender.BOT, reply, at=t)
 
         opens = (low and rng.random() < 0.3) or (
             not low and intent in texts.REQUEST_KINDS and rng.random() < 0.4
@@ -808,7 +811,7 @@ class _Conversations:
         detail = self._fill(rng.choice(texts.INBOUND["inform"]), product)
         row(
             "in",
-            "policyholder",
+            ContactSender.POLICYHOLDER,
             detail,
             intent="inform",
             confidence=round(rng.uniform(0.6, 0.99), 4),
@@ -823,14 +826,16 @@ class _Conversations:
         receipt = texts.REQUEST_RECEIVED.format(
             reference=reference, employee=self.org.employee_names.get(employee_id, "")
         )
-        row("out", "bot", receipt, request=index, at=t)
+        row("out", ContactSender.BOT, receipt, request=index, at=t)
         request = requests[index]
         if request["acknowledged_at"] is not None:
             follow_up = rng.choice(texts.EMPLOYEE_FOLLOW_UPS).format(
                 employee=self.org.employee_names.get(employee_id, "")
             )
-            channel = rng.choices(("phone", "telegram", "visit"), (6, 3, 1))[0]
-            row("out", "employee", follow_up, request=index, channel=channel,
+            channel = rng.choices(
+                (ContactChannel.PHONE, ContactChannel.TELEGRAM, ContactChannel.VISIT), (6, 3, 1)
+            )[0]
+            row("out", ContactSender.EMPLOYEE, follow_up, request=index, channel=channel,
                 at=request["acknowledged_at"])  # fmt: skip
 
     def _request(
@@ -877,10 +882,13 @@ class _Conversations:
 
 def _request_events(request_id: int, request: dict[str, Any]) -> list[dict[str, Any]]:
     events = [
-        {"request_id": request_id, "action": "created", "employee_id": None, "note": "",
+        {"request_id": request_id, "action": RequestAction.CREATED, "employee_id": None, "note": "",
          "created_at": request["created_at"]},
     ]  # fmt: skip
-    for action, key in (("acknowledged", "acknowledged_at"), ("resolved", "resolved_at")):
+    for action, key in (
+        (RequestAction.ACKNOWLEDGED, "acknowledged_at"),
+        (RequestAction.RESOLVED, "resolved_at"),
+    ):
         if request[key] is not None:
             events.append(
                 {"request_id": request_id, "action": action,
@@ -888,7 +896,7 @@ def _request_events(request_id: int, request: dict[str, Any]) -> list[dict[str, 
             )  # fmt: skip
     if request["status"] == RequestStatus.CANCELLED:
         events.append(
-            {"request_id": request_id, "action": "cancelled", "employee_id": None,
+            {"request_id": request_id, "action": RequestAction.CANCELLED, "employee_id": None,
              "note": "계약자 취소", "created_at": request["created_at"] + timedelta(minutes=5)}
         )  # fmt: skip
     return events

@@ -1,6 +1,6 @@
 """Raw material for the demo organisation: Korean names, 인천/수도권 areas, products, banks.
 
-Only data lives here; ``bot.services.seed`` turns it into rows with a seeded RNG.
+Only data lives here; ``bot.demo.seed`` turns it into rows with a seeded RNG.
 """
 
 from __future__ import annotations
