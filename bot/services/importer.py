@@ -6,8 +6,6 @@ CSV line number, so the person who exported the file can fix it and try again.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock
 from bot.db.models import Department, Employee, Policyholder
 from bot.geo.geocode import LEVEL_RANK, Level, Place, geocode
+from bot.services.csv_rows import CsvLayout, CsvRow, RowError, parse_day, read_rows, row_errors
 from bot.services.phones import format_phone, normalize_phone
 
 # Column → Korean label used in messages. Required columns first.
@@ -68,23 +67,13 @@ MAX_LENGTHS = {
 
 _MOBILE = re.compile(r"^01[016789]\d{7,8}$")
 _EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9-]{1,20}$")
-_DATE = re.compile(r"^(\d{4})[-./]?(\d{1,2})[-./]?(\d{1,2})$")
 _TRUE = {"y", "yes", "true", "1", "예", "o"}
 _FALSE = {"n", "no", "false", "0", "아니오", "x", ""}
 _LOOKUP_CHUNK = 1000
+_EMPLOYEE_LAYOUT = CsvLayout(EMPLOYEE_REQUIRED, EMPLOYEE_OPTIONAL, LABELS, MAX_LENGTHS)
+_POLICYHOLDER_LAYOUT = CsvLayout(POLICYHOLDER_REQUIRED, POLICYHOLDER_OPTIONAL, LABELS, MAX_LENGTHS)
 _EMPLOYEES: Table = Employee.__table__  # type: ignore[assignment]
 _POLICYHOLDERS: Table = Policyholder.__table__  # type: ignore[assignment]
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One problem in the file; ``line`` is the CSV line (the header is line 1)."""
-
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.line}행: {self.message}"
 
 
 @dataclass(slots=True)
@@ -114,63 +103,10 @@ def decode_csv(data: bytes) -> str:
         ) from exc
 
 
-# --- reading and field parsing -----------------------------------------------------------
+# --- field parsing ---------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Row:
-    line: int
-    values: dict[str, str]
-    errors: list[str] = field(default_factory=list)
-
-    def fail(self, message: str) -> None:
-        self.errors.append(message)
-
-
-def _read(
-    text: str, *, required: Iterable[str], optional: Iterable[str]
-) -> tuple[list[_Row], list[RowError]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if not header:
-        return [], [RowError(1, "파일이 비어 있거나 머리글 행이 없습니다.")]
-    reader.fieldnames = header
-    required, optional = tuple(required), tuple(optional)
-    problems = []
-    missing = [c for c in required if c not in header]
-    if missing:
-        problems.append(RowError(1, f"필수 열이 없습니다: {', '.join(missing)}"))
-    unknown = [c for c in header if c not in required and c not in optional]
-    if unknown:
-        problems.append(RowError(1, f"알 수 없는 열입니다: {', '.join(unknown)}"))
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if duplicated:
-        problems.append(RowError(1, f"같은 이름의 열이 여러 개입니다: {', '.join(duplicated)}"))
-    if problems:
-        return [], problems
-    rows = []
-    for raw in reader:
-        line = reader.line_num
-        extra = raw.pop(None, None)
-        values = {k: (v or "").strip() for k, v in raw.items()}
-        if not any(values.values()) and not extra:
-            continue
-        row = _Row(line, values)
-        if extra:
-            row.fail("머리글보다 값이 많습니다. 쉼표가 들어간 값은 큰따옴표로 감싸 주세요.")
-        for column in required:
-            if not values.get(column):
-                row.fail(f"{LABELS[column]}이(가) 비어 있습니다.")
-        for column, limit in MAX_LENGTHS.items():
-            if len(values.get(column, "")) > limit:
-                row.fail(f"{LABELS[column]}이(가) 너무 깁니다(최대 {limit}자).")
-        rows.append(row)
-    if not rows:
-        return [], [RowError(1, "데이터 행이 없습니다.")]
-    return rows, []
-
-
-def _phone(row: _Row, column: str) -> str | None:
+def _phone(row: CsvRow, column: str) -> str | None:
     raw = row.values.get(column, "")
     if not raw:
         return None
@@ -181,15 +117,9 @@ def _phone(row: _Row, column: str) -> str | None:
     return digits
 
 
-def _date(row: _Row, column: str) -> date | None:
+def _date(row: CsvRow, column: str) -> date | None:
     raw = row.values.get(column, "")
-    match = _DATE.match(raw)
-    parsed = None
-    if match:
-        try:
-            parsed = date(*(int(g) for g in match.groups()))
-        except ValueError:
-            parsed = None
+    parsed = parse_day(raw)
     if parsed is None:
         row.fail(f"{LABELS[column]} 형식이 올바르지 않습니다: '{raw}' (예: 1962-04-17)")
         return None
@@ -199,7 +129,9 @@ def _date(row: _Row, column: str) -> date | None:
     return parsed
 
 
-def _coordinates(row: _Row, lat_column: str, lon_column: str) -> tuple[float | None, float | None]:
+def _coordinates(
+    row: CsvRow, lat_column: str, lon_column: str
+) -> tuple[float | None, float | None]:
     raw_lat, raw_lon = row.values.get(lat_column, ""), row.values.get(lon_column, "")
     if not raw_lat and not raw_lon:
         return None, None
@@ -217,7 +149,7 @@ def _coordinates(row: _Row, lat_column: str, lon_column: str) -> tuple[float | N
     return lat, lon
 
 
-def _place(row: _Row, *texts: str) -> Place | None:
+def _place(row: CsvRow, *texts: str) -> Place | None:
     """The finest place the first of ``texts`` that names one gives; an error when none does.
 
     A 시도 alone is not a place to visit from: it counts as no match (the row is reported).
@@ -239,7 +171,7 @@ def _place(row: _Row, *texts: str) -> Place | None:
     return found
 
 
-def _int(row: _Row, column: str) -> int | None:
+def _int(row: CsvRow, column: str) -> int | None:
     raw = row.values.get(column, "")
     if not raw:
         return None
@@ -250,7 +182,7 @@ def _int(row: _Row, column: str) -> int | None:
         return None
 
 
-def _flag(row: _Row, column: str) -> bool | None:
+def _flag(row: CsvRow, column: str) -> bool | None:
     raw = row.values.get(column, "")
     if not raw:
         return None
@@ -263,10 +195,6 @@ def _flag(row: _Row, column: str) -> bool | None:
     return None
 
 
-def _collect(rows: list[_Row]) -> list[RowError]:
-    return [RowError(r.line, m) for r in rows for m in r.errors]
-
-
 def _chunks(values: list[Any]) -> Iterable[list[Any]]:
     for start in range(0, len(values), _LOOKUP_CHUNK):
         yield values[start : start + _LOOKUP_CHUNK]
@@ -277,7 +205,7 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
 
 @dataclass(slots=True)
 class _EmployeeRow:
-    row: _Row
+    row: CsvRow
     employee_no: str
     fields: dict[str, Any]  # columns to write; optional ones only when given
     is_head: bool | None
@@ -285,7 +213,7 @@ class _EmployeeRow:
     area_place: dict[str, Any]  # coordinates of home_area, used when nothing better is known
 
 
-def _parse_employee(row: _Row) -> _EmployeeRow:
+def _parse_employee(row: CsvRow) -> _EmployeeRow:
     v = row.values
     employee_no = v["employee_no"]
     if employee_no and not _EMPLOYEE_NO.match(employee_no):
@@ -336,7 +264,7 @@ async def import_employees(
     Empty optional cells keep the stored value of an existing employee. Departments must
     exist unless ``create_departments``. The caller commits.
     """
-    rows, problems = _read(text, required=EMPLOYEE_REQUIRED, optional=EMPLOYEE_OPTIONAL)
+    rows, problems = read_rows(text, _EMPLOYEE_LAYOUT, CsvRow)
     if problems:
         return ImportResult(errors=problems)
     parsed = [_parse_employee(r) for r in rows]
@@ -368,7 +296,7 @@ async def import_employees(
         if p.deputy_no and p.deputy_no not in file_nos and p.deputy_no not in existing:
             p.row.fail(f"대리인 사번 '{p.deputy_no}'인 직원을 찾을 수 없습니다.")
     _check_heads(parsed, existing, departments)
-    errors = _collect(rows)
+    errors = row_errors(rows)
     if errors:
         return ImportResult(errors=errors)
     return await _write_employees(session, parsed, existing, departments)
@@ -492,12 +420,12 @@ def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @dataclass(slots=True)
 class _HolderRow:
-    row: _Row
+    row: CsvRow
     phone: str | None
     values: dict[str, Any]
 
 
-def _parse_holder(row: _Row) -> _HolderRow:
+def _parse_holder(row: CsvRow) -> _HolderRow:
     v = row.values
     phone = _phone(row, "phone") if v["phone"] else None
     birth = _date(row, "birth_date") if v["birth_date"] else None
@@ -524,7 +452,7 @@ async def import_policyholders(session: AsyncSession, *, text: str) -> ImportRes
     A phone already stored for someone with a different birth date is an error (a different
     person), not an update. The caller commits.
     """
-    rows, problems = _read(text, required=POLICYHOLDER_REQUIRED, optional=POLICYHOLDER_OPTIONAL)
+    rows, problems = read_rows(text, _POLICYHOLDER_LAYOUT, CsvRow)
     if problems:
         return ImportResult(errors=problems)
     parsed = [_parse_holder(r) for r in rows]
@@ -560,7 +488,7 @@ async def import_policyholders(session: AsyncSession, *, text: str) -> ImportRes
                 f"전화번호 {format_phone(p.phone)}은(는) 생년월일이 다른 계약자에게 이미 "
                 "등록되어 있습니다."
             )
-    errors = _collect(rows)
+    errors = row_errors(rows)
     if errors:
         return ImportResult(errors=errors)
     connection = await session.connection()

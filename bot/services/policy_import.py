@@ -12,9 +12,6 @@ policy, day and status is skipped.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.db.models import Policy, PolicyEvent, PolicyEventKind, Policyholder
-from bot.services.importer import RowError
+from bot.services.csv_rows import CsvLayout, CsvRow, RowError, parse_day, read_rows, row_errors
 from bot.services.phones import format_phone, normalize_phone
 from bot.services.policy_history import (
     CYCLE_LABELS,
@@ -57,13 +54,13 @@ LABELS = {
     "premium": "회차 보험료",
 }
 MAX_LENGTHS = {"policy_number": 30, "product": 50, "note": 500}
-_DATE = re.compile(r"^(\d{4})[-./]?(\d{1,2})[-./]?(\d{1,2})$")
 _CYCLE_BY_LABEL = {
     **{label: code for code, label in CYCLE_LABELS.items()},
     **{c: c for c in CYCLE_LABELS},
 }
 _KINDS = {**EVENT_BY_LABEL, **{str(k): str(k) for k in PolicyEventKind}}
 _NEEDS_PAID = {PolicyEventKind.UNPAID, PolicyEventKind.LAPSED, PolicyEventKind.SURRENDERED}
+_LAYOUT = CsvLayout(REQUIRED, OPTIONAL, LABELS, MAX_LENGTHS)
 _POLICIES: Table = Policy.__table__  # type: ignore[assignment]
 
 
@@ -83,69 +80,20 @@ class PolicyEventsResult:
 
 
 @dataclass(slots=True)
-class _Row:
-    line: int
-    values: dict[str, str]
-    errors: list[str] = field(default_factory=list)
+class _Row(CsvRow):
+    """A CSV row and what parsing made of it."""
+
     kind: str = ""
     day: date | None = None
     paid: int | None = None
     master: dict[str, Any] = field(default_factory=dict)
-
-    def fail(self, message: str) -> None:
-        self.errors.append(message)
-
-
-def _read(text: str) -> tuple[list[_Row], list[RowError]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if not header:
-        return [], [RowError(1, "파일이 비어 있거나 머리글 행이 없습니다.")]
-    reader.fieldnames = header
-    problems = []
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        problems.append(RowError(1, f"필수 열이 없습니다: {', '.join(missing)}"))
-    unknown = [c for c in header if c not in REQUIRED and c not in OPTIONAL]
-    if unknown:
-        problems.append(RowError(1, f"알 수 없는 열입니다: {', '.join(unknown)}"))
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if duplicated:
-        problems.append(RowError(1, f"같은 이름의 열이 여러 개입니다: {', '.join(duplicated)}"))
-    if problems:
-        return [], problems
-    rows = []
-    for raw in reader:
-        extra = raw.pop(None, None)
-        values = {k: (v or "").strip() for k, v in raw.items()}
-        if not any(values.values()) and not extra:
-            continue
-        row = _Row(reader.line_num, values)
-        if extra:
-            row.fail("머리글보다 값이 많습니다. 쉼표가 들어간 값은 큰따옴표로 감싸 주세요.")
-        for column in REQUIRED:
-            if not values.get(column):
-                row.fail(f"{LABELS[column]}이(가) 비어 있습니다.")
-        for column, limit in MAX_LENGTHS.items():
-            if len(values.get(column, "")) > limit:
-                row.fail(f"{LABELS[column]}이(가) 너무 깁니다(최대 {limit}자).")
-        rows.append(row)
-    if not rows:
-        return [], [RowError(1, "데이터 행이 없습니다.")]
-    return rows, []
 
 
 def _date(row: _Row, column: str, today: date) -> date | None:
     raw = row.values.get(column, "")
     if not raw:
         return None
-    match = _DATE.match(raw)
-    parsed = None
-    if match:
-        try:
-            parsed = date(*(int(g) for g in match.groups()))
-        except ValueError:
-            parsed = None
+    parsed = parse_day(raw)
     if parsed is None:
         row.fail(f"{LABELS[column]} 형식이 올바르지 않습니다: '{raw}' (예: 2025-03-10)")
         return None
@@ -204,7 +152,7 @@ async def import_policy_events(session: AsyncSession, *, text: str) -> PolicyEve
 
     The caller commits.
     """
-    rows, problems = _read(text)
+    rows, problems = read_rows(text, _LAYOUT, _Row)
     if problems:
         return PolicyEventsResult(errors=problems)
     today = clock.today()
@@ -229,7 +177,7 @@ async def import_policy_events(session: AsyncSession, *, text: str) -> PolicyEve
             holders.setdefault(phone, []).append(holder_id)
     masters = _check_masters(rows, stored, holders)
     _check_events(rows, stored, masters)
-    errors = [RowError(r.line, m) for r in rows for m in r.errors]
+    errors = row_errors(rows)
     if errors:
         return PolicyEventsResult(errors=errors)
     return await _write(session, rows, stored, masters, today)
