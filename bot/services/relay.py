@@ -8,6 +8,7 @@ press, the next text is the rating comment. Everything else is the bot's (Rasa's
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -38,6 +39,8 @@ from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
 from bot.services.ratings import finish_rating
 from bot.texts import PH_RELAY_FIRST_NOTE, PH_RELAY_SIGNATURE
+
+_REFERENCE = re.compile(r"\bR-\d{8}-\d{4,}\b")  # as bot.services.requests writes them
 
 HANDOFF = timedelta(hours=24)  # the relay stays open this long after the employee's last message
 
@@ -167,9 +170,15 @@ async def relay_to_employee(
 
 
 async def request_for_message(
-    session: AsyncSession, *, chat_id: int, message_id: int
+    session: AsyncSession, *, chat_id: int, message_id: int, text: str | None = None
 ) -> Request | None:
-    """The request a bot message in ``chat_id`` was about (alerts, forwarded customer texts)."""
+    """The request a bot message in ``chat_id`` was about (alerts, forwarded customer texts).
+
+    The outbox row knows the message once Telegram's answer to the send is stored; a reply can
+    come sooner than that, so the reference the bot wrote on the message's first line
+    (``text``, as the reply quotes it) names the request too. Who may act on it is checked by
+    the caller's action, as for any request.
+    """
     request_id = await session.scalar(
         select(OutboxMessage.request_id).where(
             OutboxMessage.chat_id == chat_id,
@@ -177,4 +186,10 @@ async def request_for_message(
             OutboxMessage.request_id.is_not(None),
         )
     )
-    return await session.get(Request, request_id) if request_id is not None else None
+    if request_id is not None:
+        return await session.get(Request, request_id)
+    first_line = (text or "").partition("\n")[0]
+    match = _REFERENCE.search(first_line)
+    if match is None:
+        return None
+    return await session.scalar(select(Request).where(Request.reference == match.group(0)))

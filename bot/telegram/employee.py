@@ -428,7 +428,10 @@ async def _relay(
         answer = TEXT_ONLY
     elif message.reply_to_message is not None:
         request = await relay.request_for_message(
-            session, chat_id=message.chat_id, message_id=message.reply_to_message.message_id
+            session,
+            chat_id=message.chat_id,
+            message_id=message.reply_to_message.message_id,
+            text=message.reply_to_message.text,
         )
         if request is None:
             answer = UNKNOWN_REPLY_TARGET

@@ -96,3 +96,27 @@ async def test_forwarded_text_reaches_the_current_assignee(
         last = await session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
         assert last is not None and last.purpose == "relay_in" and last.employee_id == org.owner_id
         assert "2345678" not in last.text  # masked before it is stored
+
+
+async def test_a_reply_names_its_request_before_the_send_is_recorded(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Under load an employee can reply to an alert before Telegram's answer to the send (its
+    message id) is stored: the reference on the alert's first line still finds the request,
+    and only there (a reference inside a customer's quoted words does not count)."""
+    org = await build_org(sessions)
+    request = await new_request(sessions, org)
+    other = await new_request(sessions, org)
+    async with session_scope(sessions) as session:
+        owner = await session.get(Employee, org.owner_id)
+        assert owner is not None and owner.telegram_chat_id is not None
+        chat = owner.telegram_chat_id
+        alert = f"[이사] {request.reference}\n이영숙 님\n참고: {other.reference}"
+        found = await relay.request_for_message(session, chat_id=chat, message_id=77, text=alert)
+        assert found is not None and found.id == request.id
+        quoted = f"💬 이영숙 님:\n{other.reference} 건은 어떻게 됐나요?"
+        assert (
+            await relay.request_for_message(session, chat_id=chat, message_id=78, text=quoted)
+            is None
+        )
+        assert await relay.request_for_message(session, chat_id=chat, message_id=79) is None
