@@ -66,6 +66,7 @@ from bot.telegram import retention as retention_ui
 from bot.telegram.alert_edits import refresh_alerts
 from bot.telegram.context import services
 from bot.telegram.delivery import decorate, send_or_queue
+from bot.telegram.request_buttons import NOT_FOUND, handle_request_button
 from bot.telegram.sender import telegram_sender
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,6 @@ HELP_FOOTER = (
     "텔레그램 '답장'으로 글을 쓰면 계약자에게 전달됩니다."
 )
 REFUSED = "직원 전용 명령어입니다. 국제생명 직원으로 등록된 분만 사용할 수 있어요."
-BUTTON_REFUSED = "직원 전용 버튼입니다."
-NOT_FOUND = "요청을 찾을 수 없습니다."
 ACKED = "✅ {reference} 요청을 접수했습니다. 계약자에게 접수 안내를 보냈습니다."
 ALREADY_ACKED = "이미 접수된 요청입니다."
 RESOLVED = "✅ {reference} 요청을 완료 처리했습니다. 계약자에게 완료 안내와 평가 요청을 보냈습니다."
@@ -287,65 +286,18 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @_then_stop
 async def on_request_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """접수 / 답장 / 완료 / 이관 on an alert."""
-    sessions = _sessions(context)
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_chat is not None
-    chat_id = update.effective_chat.id
-    try:
-        _, action, raw_id = query.data.split(":", 2)
-        request_id = int(raw_id)
-    except ValueError:
-        decorate(context.application, "answer to a malformed button", query.answer())
-        return
-    async with session_scope(sessions) as session:
-        employee = await session.scalar(
-            select(Employee).where(Employee.telegram_chat_id == chat_id)
-        )
-        if employee is None:
-            decorate(
-                context.application,
-                "refusing a button",
-                query.answer(BUTTON_REFUSED, show_alert=True),
-            )
-            return
-        if await is_update_stored(session, update.update_id):  # delivered again
-            return
-        request = await session.get(Request, request_id)
-        if request is None:
-            answer = NOT_FOUND
-        else:
-            try:
-                answer = await _apply_button(
-                    session, action, request, employee, services(context).deadlines
-                )
-            except WorkspaceError as error:
-                answer = str(error)
-        await _record_exchange(
-            session,
-            update,
-            employee=employee,
-            said=f"[{BUTTON_LABELS.get(action, action)}] {request.reference if request else ''}",
-            answer=answer,
-            request_id=request.id if request is not None else None,
-        )
-        employee_id = employee.id
-        reply_to = query.message.message_id if query.message is not None else None
-    # Stored: now the press may be answered (a failure there costs nothing).
-    decorate(context.application, "answer to an alert button", query.answer())
-    await send_or_queue(
-        context.bot,
-        sessions,
-        chat_id=chat_id,
-        text=answer,
-        reply_to_message_id=reply_to,
-        employee_id=employee_id,
-        purpose=OutboxPurpose.BOT_REPLY,
+    deadlines = services(context).deadlines
+
+    async def work(session: AsyncSession, action: str, request: Request, employee: Employee) -> str:
+        return await _apply_button(session, action, request, employee, deadlines)
+
+    await handle_request_button(
+        update, context, actions=BUTTON_LABELS, work=work, press_label=_press_label
     )
-    if request is not None:
-        # In the background: a 429 on the edit must not hold up this chat's next updates.
-        context.application.create_task(
-            refresh_alerts(context.bot, sessions, request.id), update=update
-        )
+
+
+def _press_label(action: str, request: Request | None) -> str:
+    return f"[{BUTTON_LABELS[action]}] {request.reference if request else ''}"
 
 
 async def _apply_button(

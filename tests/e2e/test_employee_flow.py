@@ -24,6 +24,7 @@ from bot.clock import FrozenClock, set_clock
 from bot.db import session_scope
 from bot.db.models import Contact, Employee, OutboxMessage, Request, RequestEvent
 from bot.telegram import employee as employee_ui
+from bot.telegram.request_buttons import BUTTON_REFUSED
 from tests.auxil.fake_telegram import FakeTelegram, SentMessage
 from tests.auxil.staff import (
     LINKED_TEXT,
@@ -460,7 +461,7 @@ async def test_policyholder_cannot_use_employee_commands(
     answer = await telegram.wait_for_call(
         "answerCallbackQuery", lambda c: c.params.get("callback_query_id") == query["id"]
     )
-    assert answer.params.get("text") == employee_ui.BUTTON_REFUSED
+    assert answer.params.get("text") == BUTTON_REFUSED
     async with session_scope(sessions) as session:
         untouched = await session.get(Request, target.id)
     assert untouched is not None and untouched.status == "new"
