@@ -21,6 +21,7 @@ from bot import clock
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine_and_sessions
 from bot.health import Health, probe_rasa
+from bot.lock_store import lock_store_environment
 from bot.metrics import metrics_config
 from bot.ops_alerts import OpsWatch, run_ops_watch
 from bot.rasa_client import RasaClient
@@ -59,6 +60,7 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     env["MILCHAK_ACTION_TOKEN"] = settings.action_token.get_secret_value()
     env["MILCHAK_RASA_TOKEN"] = settings.rasa_token.get_secret_value()
     env.update(tracker_store_environment(settings.rasa_tracker_url, base_dir=Path.cwd()))
+    env.update(lock_store_environment(settings.redis_url))
     return env
 
 
@@ -137,7 +139,7 @@ def with_run_tokens(settings: Settings, *, starts_rasa: bool) -> Settings:
 def rasa_client(settings: Settings) -> RasaClient:
     """The client for the configured Rasa, sending the Rasa token when there is one."""
     token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
-    return RasaClient(settings.rasa_url, timeout=settings.rasa_timeout, token=token)
+    return RasaClient(settings.rasa_replica_urls, timeout=settings.rasa_timeout, token=token)
 
 
 async def wait_for_rasa(

@@ -9,6 +9,7 @@ from telegram.ext import Application, ContextTypes
 from bot import texts
 from bot.config import Settings
 from bot.rasa_client import RasaClient
+from bot.services.chat_claims import ChatClaims
 from bot.services.ledger import update_was_stored
 from bot.services.sla import Deadlines
 from bot.telegram import employee, policyholder, webhook
@@ -43,7 +44,15 @@ def build_application(
         .base_file_url(settings.telegram_base_file_url)
         # Chats no longer wait for each other (Rasa takes up to ~0.6 s a message); within a
         # chat, updates still run one at a time in arrival order.
-        .concurrent_updates(ChatOrderedUpdateProcessor(settings.telegram_concurrency))
+        .concurrent_updates(
+            ChatOrderedUpdateProcessor(
+                settings.telegram_concurrency,
+                # Behind a webhook several replicas may each get updates of one chat.
+                ChatClaims(sessions, lease=settings.chat_claim_lease_seconds)
+                if settings.telegram_webhook_url is not None
+                else None,
+            )
+        )
         .build()
     )
     application.bot_data[SERVICES_KEY] = BotServices(
