@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Each webhook update of a chat is claimed in the database for this long, renewed while it
     # is handled; a replica that died holding one is taken over once it runs out.
     chat_claim_lease_seconds: float = 30.0
+    # Bind the web port with SO_REUSEPORT: the replicas of `milchak run --replicas` share it and
+    # the kernel spreads connections over them (Rasa's action calls too).
+    web_reuse_port: bool = False
     rasa_timeout: float = 15.0
     rasa_model_dir: Path = PROJECT_ROOT / "models"
     # Rasa's conversation trackers (half-filled forms), next to the app database by default;

@@ -7,11 +7,14 @@ carries both.
 With several Rasa replicas each sender goes to its own replica (``bot.rasa_ring``); a replica
 that refuses the connection (down, restarting) is skipped for the next one in the sender's
 preference list. A request that reached a replica is never sent to another: the turn may have
-happened there, and a second one would repeat it.
+happened there, and a second one would repeat it. A replica that refused is skipped until its
+``/status`` answers again with a model (asked at most every ``REVIVE_SECONDS``): a restarted
+Rasa accepts connections long before its model is loaded, and would only hang its senders.
 """
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +27,8 @@ from bot.rasa_ring import HashRing
 log = logging.getLogger(__name__)
 
 PARSE_HEADER = "X-Milchak-Parse"  # bot.rasa_channel: what the REST channel understood
+REVIVE_SECONDS = 2.0  # a replica that refused is asked whether it is back at most this often
+REVIVE_TIMEOUT = 1.0
 
 
 class RasaUnavailable(Exception):
@@ -58,6 +63,7 @@ class RasaClient:
             # Enough kept-alive connections for every chat the app serves at once.
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
         )
+        self._down: dict[str, float] = {}  # replica → when it was last found down
 
     @property
     def urls(self) -> tuple[str, ...]:
@@ -73,6 +79,9 @@ class RasaClient:
         self, path: str, body: dict[str, Any], *, sender: str
     ) -> httpx.Response:
         replicas = self.ring.preference(sender)
+        if len(replicas) > 1:
+            alive = [url for url in replicas if await self._usable(url)]
+            replicas = alive or replicas[-1:]  # all down: try one, the caller hears why
         for index, url in enumerate(replicas):
             try:
                 response = await self._http.post(url + path, json=body)
@@ -81,6 +90,7 @@ class RasaClient:
                 return response
             except httpx.ConnectError as error:
                 # Nothing reached this replica: the next one may take the sender's turn.
+                self._down[url] = time.monotonic()
                 if index + 1 < len(replicas):
                     log.info("Rasa %s refused %s, trying %s", url, path, replicas[index + 1])
                     continue
@@ -90,6 +100,30 @@ class RasaClient:
                 metrics.RASA_ERRORS.labels(path).inc()
                 raise RasaUnavailable(str(error) or type(error).__name__) from error
         raise AssertionError("unreachable: the ring has at least one replica")
+
+    async def _usable(self, url: str) -> bool:
+        """False while ``url`` is known to be down and has not said it is back."""
+        since = self._down.get(url)
+        if since is None:
+            return True
+        if time.monotonic() - since < REVIVE_SECONDS:
+            return False
+        self._down[url] = time.monotonic()  # one probe per period, however many senders wait
+        if await self._ready(url, wait=REVIVE_TIMEOUT):
+            log.warning("Rasa %s is back", url)
+            self._down.pop(url, None)
+            return True
+        return False
+
+    async def _ready(self, url: str, *, wait: float | None = None) -> bool:
+        try:
+            if wait is None:
+                response = await self._http.get(url + "/status")
+            else:
+                response = await self._http.get(url + "/status", timeout=wait)
+            return response.status_code == 200 and bool(response.json().get("model_file"))
+        except (httpx.HTTPError, ValueError):
+            return False
 
     async def parse(self, text: str, *, sender: str = "") -> Parse:
         """Intent, confidence and entities of one message (on ``sender``'s replica)."""
@@ -139,10 +173,6 @@ class RasaClient:
     async def is_ready(self) -> bool:
         """True once every replica is up with a model loaded."""
         for url in self.urls:
-            try:
-                response = await self._http.get(url + "/status")
-                if response.status_code != 200 or not response.json().get("model_file"):
-                    return False
-            except (httpx.HTTPError, ValueError):
+            if not await self._ready(url):
                 return False
         return True
