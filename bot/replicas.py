@@ -188,14 +188,13 @@ async def serve_replicas(settings: Settings, *, replicas: int, rasa_replicas: in
     finally:
         stop.set()
         await asyncio.gather(*watchers, return_exceptions=True)
-        apps = [s for s in supervisors if s.kind == "app" and s.process is not None]
-        # The apps first (they finish the updates in hand, which may still need Rasa).
-        await asyncio.gather(*(asyncio.to_thread(stop_process, s.process) for s in apps))  # type: ignore[arg-type]
-        for supervised in supervisors:
-            if supervised.process is not None:
-                stop_process(supervised.process)
-        for process in rasa_processes.values():
-            stop_process(process)
+        apps = [s.process for s in supervisors if s.kind == "app" and s.process is not None]
+        # The apps first (they finish the updates in hand, which may still need Rasa) …
+        await asyncio.gather(*(asyncio.to_thread(stop_process, app) for app in apps))
+        # … then every Rasa, the ones restarted by their supervisors included.
+        rasas = {*rasa_processes.values()}
+        rasas.update(s.process for s in supervisors if s.kind != "app" and s.process is not None)
+        await asyncio.gather(*(asyncio.to_thread(stop_process, r, 5) for r in rasas))
         await client.close()
         if metrics_server is not None and metrics_task is not None:
             metrics_server.should_exit = True

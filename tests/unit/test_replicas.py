@@ -267,3 +267,37 @@ async def test_two_replicas_opening_requests_at_once_get_distinct_references(
     assert len(set(references)) == 12
     async with replicas[0]() as session:
         assert await session.scalar(select(func.count()).select_from(Request)) == 12
+
+
+# --- milchak run --replicas -----------------------------------------------------------------
+
+
+def test_replicas_are_refused_without_what_they_share() -> None:
+    from bot.config import Settings
+    from bot.replicas import replica_environment, replica_metrics_port, replica_problems
+
+    lone = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert replica_problems(lone, replicas=1, rasa_replicas=1) == []
+    problems = "\n".join(replica_problems(lone, replicas=2, rasa_replicas=2))
+    assert "PostgreSQL이 필요" in problems  # the app database
+    assert "웹훅" in problems
+    assert "MILCHAK_REDIS_URL" in problems
+    assert "PostgreSQL 대화 저장소" in problems
+    ready = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url="postgresql+asyncpg://m@db/m",
+        rasa_tracker_url="postgresql://m@db/rasa",
+        redis_url="redis://127.0.0.1:6379/1",
+        telegram_token="123:abc",
+        telegram_webhook_url="https://bot.example.com",
+        telegram_webhook_secret="s3cret",
+        action_token="a" * 20,
+        rasa_token="r" * 20,
+        metrics_port=9108,
+    )
+    assert replica_problems(ready, replicas=3, rasa_replicas=2) == []
+    env = replica_environment(ready, index=1, rasa_urls=["http://127.0.0.1:5005", "http://x:5006"])
+    assert env["MILCHAK_RASA_URLS"] == "http://127.0.0.1:5005,http://x:5006"
+    assert env["MILCHAK_WEB_REUSE_PORT"] == "true"
+    assert env["MILCHAK_METRICS_PORT"] == "9110" == str(replica_metrics_port(ready, 1))
+    assert env["MILCHAK_RASA_TOKEN"] == "r" * 20
