@@ -9,10 +9,10 @@ Each update then takes a turn through the ``chat_claims`` table:
    smaller update id; it marks its row as holding in the same transaction;
 3. its row is deleted when the update is handled.
 
-Checks of one chat take turns: on PostgreSQL under a transaction-level advisory lock on the chat
-id, on SQLite (one writer) by starting with a write. Each claimant's row is committed before its
-check, so the later of two checks always sees the earlier one's row and its decision: two
-replicas never hold one chat at once. A replica renews its leases while it lives; a row whose lease ran out (its replica
+Writes and checks of one chat take turns: on PostgreSQL under a transaction-level advisory lock
+on the chat id, on SQLite (one writer) by starting with a write. The later of two checks thus
+always sees the earlier one's row and its decision: two replicas never hold one chat at once.
+An update that finds its chat free writes its row and takes the chat in one transaction. A replica renews its leases while it lives; a row whose lease ran out (its replica
 died) is deleted by the next claimant of that chat, which then goes ahead. The dead replica
 never answered Telegram for that update, so Telegram sends it again, and the ledger's update id
 keeps a message that was stored from being handled twice.
@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -63,34 +63,51 @@ class ChatClaims:
     async def enqueue(self, chat_id: int, update_id: int) -> None:
         """Write the update's row (again, with a fresh lease, when Telegram re-sends it)."""
         async with session_scope(self.sessions) as session:
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            values = {
-                "owner": self.owner,
-                "holding": False,
-                "lease_until": clock.now() + self._until(),
-            }
-            await session.execute(
-                dialect.insert(ChatClaim)
-                .values(chat_id=chat_id, update_id=update_id, **values)
-                .on_conflict_do_update(index_elements=["chat_id", "update_id"], set_=values)
-            )
+            await self._upsert(session, chat_id, update_id)
 
-    async def try_hold(self, chat_id: int, update_id: int) -> bool:
-        """Take the chat for ``update_id`` if it is its turn; False to look again later."""
+    async def _upsert(self, session: AsyncSession, chat_id: int, update_id: int) -> None:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        now = clock.now()
+        values = {"owner": self.owner, "holding": False, "lease_until": now + self._until()}
+        await session.execute(
+            dialect.insert(ChatClaim)
+            .values(chat_id=chat_id, update_id=update_id, **values)
+            .on_conflict_do_update(
+                index_elements=["chat_id", "update_id"],
+                set_=values,
+                # A re-sent update another replica is handling right now keeps its holder.
+                where=or_(ChatClaim.holding.is_(False), ChatClaim.lease_until < now),
+            )
+        )
+
+    async def try_hold(self, chat_id: int, update_id: int, *, arriving: bool = False) -> bool:
+        """Take the chat for ``update_id`` if it is its turn; False to look again later.
+
+        ``arriving``: the update's row is written in the same transaction (its first look, one
+        commit instead of two for an update that finds its chat free).
+        """
         now = clock.now()
         async with session_scope(self.sessions) as session:
             if session.get_bind().dialect.name == "postgresql":
                 await session.execute(select(func.pg_advisory_xact_lock(chat_id)))
-            # On SQLite this write takes the database's write lock for the check.
-            renewed = await session.execute(
-                update(ChatClaim)
-                .where(ChatClaim.chat_id == chat_id, ChatClaim.update_id == update_id)
-                .values(owner=self.owner, lease_until=now + self._until())
-                .execution_options(synchronize_session=False)
-            )
-            if not renewed.rowcount:  # type: ignore[attr-defined]
-                # Taken for a dead replica's by a claimant that outlived our lease: queue again.
-                raise LookupError(f"claim of update {update_id} in chat {chat_id} was dropped")
+            # On SQLite this first write takes the database's write lock for the check.
+            if arriving:
+                await self._upsert(session, chat_id, update_id)
+            else:
+                await session.execute(
+                    update(ChatClaim)
+                    .where(
+                        ChatClaim.chat_id == chat_id,
+                        ChatClaim.update_id == update_id,
+                        or_(
+                            ChatClaim.holding.is_(False),
+                            ChatClaim.owner == self.owner,
+                            ChatClaim.lease_until < now,
+                        ),
+                    )
+                    .values(owner=self.owner, lease_until=now + self._until())
+                    .execution_options(synchronize_session=False)
+                )
             rows = list(
                 await session.scalars(
                     select(ChatClaim)
@@ -115,6 +132,12 @@ class ChatClaims:
                         row.update_id,
                         row.owner,
                     )
+            mine = next((r for r in rows if r.update_id == update_id), None)
+            if mine is None:
+                # A claimant that outlived our lease took our row for a dead replica's.
+                raise LookupError(f"claim of update {update_id} in chat {chat_id} was dropped")
+            if mine.holding and mine.owner != self.owner and mine.lease_until_utc >= now:
+                return False  # Telegram re-sent it while another replica handles it: wait
             live = [r for r in rows if r not in expired]
             held = any(r.holding and r.update_id != update_id for r in live)
             first = min(r.update_id for r in live if not r.holding or r.update_id == update_id)
@@ -156,20 +179,20 @@ class ChatClaims:
     @contextlib.asynccontextmanager
     async def turn(self, chat_id: int, update_id: int) -> AsyncIterator[None]:
         """Wait for the chat's turn of ``update_id``, hold it while the body runs, let go."""
-        await self.enqueue(chat_id, update_id)
         heartbeat = asyncio.create_task(self._keep_alive(chat_id, update_id))
         try:
-            poll = FIRST_POLL
+            poll, arriving = FIRST_POLL, True
             while True:
                 try:
-                    if await self.try_hold(chat_id, update_id):
+                    if await self.try_hold(chat_id, update_id, arriving=arriving):
                         break
                 except LookupError:
                     log.warning(
                         "chat %s: update %s lost its place, queueing again", chat_id, update_id
                     )
-                    await self.enqueue(chat_id, update_id)
+                    arriving = True
                     continue
+                arriving = False
                 await asyncio.sleep(poll)
                 poll = min(poll * 2, MAX_POLL)
             yield

@@ -212,6 +212,25 @@ async def test_a_live_replica_keeps_its_chat_while_it_works(
     assert order == ["slow start", "slow end", "next"]
 
 
+async def test_an_update_sent_again_waits_for_the_replica_handling_it(
+    replicas: list[async_sessionmaker[AsyncSession]],
+) -> None:
+    first, second = ChatClaims(replicas[0], lease=10), ChatClaims(replicas[1], lease=10)
+    order: list[str] = []
+
+    async def handle(replica: ChatClaims, name: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with replica.turn(42, 5):
+            order.append(f"{name} start")
+            await asyncio.sleep(0.3)
+            order.append(f"{name} end")
+
+    # Telegram re-sends update 5 (a timeout) while the first replica still handles it.
+    await asyncio.gather(handle(first, "first", 0), handle(second, "again", 0.1))
+    assert order == ["first start", "first end", "again start", "again end"]
+    assert await _claims_left(replicas[0]) == 0
+
+
 # --- background jobs ------------------------------------------------------------------------
 
 
