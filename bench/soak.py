@@ -5,8 +5,8 @@ Run: .venv/bin/python -m bench.soak [--minutes 30] [--rate 20] [--users 100]
 
 Messages go out at ``--rate`` per second, each to the next policyholder whose previous message
 has been answered (a chat never has two messages in flight, as with a person typing). At the
-end, after the last answers, it prints: messages sent, lost (no ledger row, or no answer), and
-duplicated (a ledger row twice for one update, or two answers to one message); the first-reply
+end, after the last answers, it prints: messages sent, lost (no ledger row, or no answer within
+``--timeout`` seconds), and duplicated (a ledger row twice for one update); the first-reply
 latency percentiles per 5-minute window; and the resident memory of the app and Rasa processes
 at the start (after warm-up) and at the end.
 """
@@ -48,8 +48,8 @@ def rss_mb(pid: int) -> float:
 
 
 class Soak:
-    def __init__(self, telegram: FakeTelegram, users: list[int]) -> None:
-        self.telegram = telegram
+    def __init__(self, telegram: FakeTelegram, users: list[int], timeout: float) -> None:
+        self.telegram, self.timeout = telegram, timeout
         self.idle: asyncio.Queue[int] = asyncio.Queue()
         for user in users:
             self.idle.put_nowait(user)
@@ -65,7 +65,7 @@ class Soak:
         update_id = self.telegram.push_text(user, text)
         self.sent[update_id] = user
         try:
-            await self.telegram.wait_for_count(user, before + 1, timeout=60)
+            await self.telegram.wait_for_count(user, before + 1, timeout=self.timeout)
             self.timings.append((started - self.started, (time.perf_counter() - started) * 1000))
         except AssertionError:
             self.unanswered.append(update_id)
@@ -87,7 +87,7 @@ class Soak:
         await asyncio.gather(*tasks)
 
 
-async def soak(minutes: float, rate: float, users: int) -> None:
+async def soak(minutes: float, rate: float, users: int, patience: float) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         database_url, sessions = await seeded_database(tmp / "soak.db")
@@ -109,7 +109,7 @@ async def soak(minutes: float, rate: float, users: int) -> None:
                 )
             app_pid, rasa_pid = run.process.pid, await run.rasa_pid()
             start_rss = await _rss(run, app_pid, rasa_pid)
-            soak = Soak(telegram, ids)
+            soak = Soak(telegram, ids, patience)
             await soak.run(minutes, rate)
             await asyncio.sleep(2)
             end_rss = await _rss(run, app_pid, rasa_pid)
@@ -166,8 +166,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--rate", type=float, default=20, help="messages per second")
     parser.add_argument("--users", type=int, default=100, help="policyholders taking turns")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for an answer")
     args = parser.parse_args()
-    asyncio.run(soak(args.minutes, args.rate, args.users))
+    asyncio.run(soak(args.minutes, args.rate, args.users, args.timeout))
 
 
 if __name__ == "__main__":
