@@ -146,19 +146,21 @@ async def report(
     print(f"sent {len(sent)} messages in {wall:.0f} s = {len(sent) / wall:.1f} msg/s")
     print(f"lost: {len(missing)} not in the ledger, {len(soak.unanswered)} without an answer")
     print(f"duplicated: {len(doubled)} update ids stored twice")
+    print(
+        f"RSS app {start_rss[0]:.0f} → {end_rss[0]:.0f} MB ({end_rss[0] - start_rss[0]:+.0f}), "
+        f"Rasa {start_rss[1]:.0f} → {end_rss[1]:.0f} MB ({end_rss[1] - start_rss[1]:+.0f})"
+    )
     windows: dict[int, list[float]] = defaultdict(list)
     for at, ms in soak.timings:
         windows[int(at // WINDOW_SECONDS)].append(ms)
     for window, values in sorted(windows.items()):
+        if len(values) < 2:  # the last messages, sent as time ran out
+            continue
         q = statistics.quantiles(sorted(values), n=100, method="inclusive")
         print(
             f"  minutes {window * 5:>3}-{window * 5 + 5:<3} {len(values):>6} answers  "
             f"p50 {q[49]:>5.0f}  p90 {q[89]:>5.0f}  p99 {q[98]:>5.0f} ms"
         )
-    print(
-        f"RSS app {start_rss[0]:.0f} → {end_rss[0]:.0f} MB ({end_rss[0] - start_rss[0]:+.0f}), "
-        f"Rasa {start_rss[1]:.0f} → {end_rss[1]:.0f} MB ({end_rss[1] - start_rss[1]:+.0f})"
-    )
 
 
 def main() -> None:
