@@ -173,13 +173,18 @@ async def measure(args: argparse.Namespace) -> None:
 
 
 async def conversation_length(stack: Stack, user: int, messages: int) -> None:
-    timings = await _chat(stack, user, 0, messages)
-    print(f"\nturn time vs conversation length (one policyholder, load {load_average():.2f}):")
-    for at in sorted({1, 100, messages}):
-        if at > messages:
-            continue
-        window = timings[max(0, at - 5) : at + 5] if at > 1 else timings[:10]
-        print(f"  around message {at:>5}: mean {statistics.fmean(window):6.0f} ms")
+    """One policyholder's ``messages`` turns; prints as it goes (a long run may be cut short)."""
+    print(f"\nturn time vs conversation length (one policyholder, {messages} messages):")
+    timings: list[float] = []
+    marks = sorted({1, 100, messages} | set(range(100, messages + 1, 100)))
+    for mark in marks:
+        timings += await _chat(stack, user, len(timings), mark + 5 - len(timings))
+        window = timings[:10] if mark == 1 else timings[mark - 5 : mark + 5]
+        print(
+            f"  around message {mark:>5}: mean {statistics.fmean(window):6.0f} ms"
+            f"  (load {load_average():.2f})",
+            flush=True,
+        )
 
 
 def main() -> None:
