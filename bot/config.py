@@ -35,6 +35,19 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     rasa_url: str = "http://127.0.0.1:5005"
+    # Several Rasa replicas (comma-separated base URLs): each policyholder goes to one of them
+    # by consistent hashing (bot/rasa_ring.py), to the next while it is down. Unset = rasa_url.
+    rasa_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    # Redis for Rasa's lock store, shared by Rasa replicas (redis://[:password@]host:port/db);
+    # unset = Rasa's in-memory lock store, enough for one Rasa process.
+    redis_url: str | None = None
+    # `milchak run --replicas N`: app replica i listens on web_port + i (metrics_port + i).
+    # Each webhook update of a chat is claimed in the database for this long, renewed while it
+    # is handled; a replica that died holding one is taken over once it runs out.
+    chat_claim_lease_seconds: float = 30.0
+    # Bind the web port with SO_REUSEPORT: the replicas of `milchak run --replicas` share it and
+    # the kernel spreads connections over them (Rasa's action calls too).
+    web_reuse_port: bool = False
     rasa_timeout: float = 15.0
     rasa_model_dir: Path = PROJECT_ROOT / "models"
     # Rasa's conversation trackers (half-filled forms), next to the app database by default;
@@ -107,6 +120,23 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("rasa_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _empty_redis_is_none(cls, value: str | None) -> str | None:
+        return value.strip() if value and value.strip() else None
+
+    @property
+    def rasa_replica_urls(self) -> tuple[str, ...]:
+        """Every Rasa the app talks to: ``rasa_urls``, or the one ``rasa_url``."""
+        return self.rasa_urls or (self.rasa_url.rstrip("/"),)
 
     @field_validator("alert_chat_ids", mode="before")
     @classmethod

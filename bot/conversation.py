@@ -177,8 +177,7 @@ async def handle_message(
         return await _reply(sessions, inbound.policyholder_id, [BotReply(problem)])
 
     try:
-        parse = await rasa.parse(inbound.text)
-        replies = await rasa.send(
+        parse, replies = await rasa.turn(
             sender_id_for(inbound.policyholder_id), inbound.text, metadata={"turn": contact_id}
         )
     except RasaUnavailable as error:

@@ -180,8 +180,14 @@ class Health:
     async def check_rasa(self) -> Part:
         if self.supervisors:
             return rasa_part([s.snapshot() for s in self.supervisors])
-        up = await probe_rasa(self.settings.rasa_url, self.settings.rasa_token)
-        return rasa_part([{"name": "rasa", "url": self.settings.rasa_url, "state": _up(up)}])
+        urls = self.settings.rasa_replica_urls
+        ups = await asyncio.gather(*(probe_rasa(url, self.settings.rasa_token) for url in urls))
+        return rasa_part(
+            [
+                {"name": "rasa", "url": url, "state": _up(up)}
+                for url, up in zip(urls, ups, strict=True)
+            ]
+        )
 
     def check_telegram(self) -> Part | None:
         application = self.telegram

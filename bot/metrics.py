@@ -64,6 +64,14 @@ RASA_RESTARTS = Counter(
 RASA_UP = Gauge(
     "milchak_rasa_up", "1 when the supervised Rasa process answers its health probe.", ["rasa"]
 )
+APP_RESTARTS = Counter(
+    "milchak_app_restarts_total",
+    "App replicas (`milchak run --replicas`) restarted by the supervisor, by replica and reason.",
+    ["replica", "reason"],
+)
+APP_UP = Gauge(
+    "milchak_app_up", "1 when the supervised app replica answers its health probe.", ["replica"]
+)
 WORKER_RESTARTS = Counter(
     "milchak_worker_restarts_total",
     "Background workers that stopped or crashed and were started again.",

@@ -1,16 +1,34 @@
-"""HTTP client for the Rasa server: NLU parse and the REST channel.
+"""HTTP client for the Rasa servers: NLU parse and the REST channel.
 
 Both need ``MILCHAK_RASA_TOKEN``: Rasa's API reads it from ``?token=`` (``--auth-token``), our
 REST channel (``bot.rasa_channel``) from the ``Authorization: Bearer`` header; every request
 carries both.
+
+With several Rasa replicas each sender goes to its own replica (``bot.rasa_ring``); a replica
+that refuses the connection (down, restarting) is skipped for the next one in the sender's
+preference list. A request that reached a replica is never sent to another: the turn may have
+happened there, and a second one would repeat it. A replica that refused is skipped until its
+``/status`` answers again with a model (asked at most every ``REVIVE_SECONDS``): a restarted
+Rasa accepts connections long before its model is loaded, and would only hang its senders.
 """
 
+import json
+import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from bot import metrics
+from bot.rasa_ring import HashRing
+
+log = logging.getLogger(__name__)
+
+PARSE_HEADER = "X-Milchak-Parse"  # bot.rasa_channel: what the REST channel understood
+REVIVE_SECONDS = 2.0  # a replica that refused is asked whether it is back at most this often
+REVIVE_TIMEOUT = 1.0
 
 
 class RasaUnavailable(Exception):
@@ -31,44 +49,118 @@ class BotReply:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, *, timeout: float = 15.0, token: str | None = None) -> None:
+    """Talks to one Rasa server, or to several replicas by sender (``base_url`` a list)."""
+
+    def __init__(
+        self, base_url: str | Sequence[str], *, timeout: float = 15.0, token: str | None = None
+    ) -> None:
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self.ring = HashRing([url.rstrip("/") for url in urls])
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
             timeout=timeout,
             params={"token": token} if token else None,
             headers={"Authorization": f"Bearer {token}"} if token else None,
+            # Enough kept-alive connections for every chat the app serves at once.
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
         )
+        self._down: dict[str, float] = {}  # replica → when it was last found down
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return self.ring.nodes
 
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def _post(self, path: str, body: dict[str, Any]) -> Any:
-        try:
-            response = await self._http.post(path, json=body)
-            response.raise_for_status()
-            return response.json()
-        except (httpx.HTTPError, ValueError) as error:
-            metrics.RASA_ERRORS.labels(path).inc()
-            raise RasaUnavailable(str(error) or type(error).__name__) from error
+    async def _post(self, path: str, body: dict[str, Any], *, sender: str) -> Any:
+        return (await self._post_response(path, body, sender=sender)).json()
 
-    async def parse(self, text: str) -> Parse:
-        """Intent, confidence and entities of one message."""
-        data = await self._post("/model/parse", {"text": text})
+    async def _post_response(
+        self, path: str, body: dict[str, Any], *, sender: str
+    ) -> httpx.Response:
+        replicas = self.ring.preference(sender)
+        if len(replicas) > 1:
+            alive = [url for url in replicas if await self._usable(url)]
+            replicas = alive or replicas[-1:]  # all down: try one, the caller hears why
+        for index, url in enumerate(replicas):
+            try:
+                response = await self._http.post(url + path, json=body)
+                response.raise_for_status()
+                response.json()  # a body that is not JSON counts as a failure here
+                return response
+            except httpx.ConnectError as error:
+                # Nothing reached this replica: the next one may take the sender's turn.
+                self._down[url] = time.monotonic()
+                if index + 1 < len(replicas):
+                    log.info("Rasa %s refused %s, trying %s", url, path, replicas[index + 1])
+                    continue
+                metrics.RASA_ERRORS.labels(path).inc()
+                raise RasaUnavailable(str(error) or type(error).__name__) from error
+            except (httpx.HTTPError, ValueError) as error:
+                metrics.RASA_ERRORS.labels(path).inc()
+                raise RasaUnavailable(str(error) or type(error).__name__) from error
+        raise AssertionError("unreachable: the ring has at least one replica")
+
+    async def _usable(self, url: str) -> bool:
+        """False while ``url`` is known to be down and has not said it is back."""
+        since = self._down.get(url)
+        if since is None:
+            return True
+        if time.monotonic() - since < REVIVE_SECONDS:
+            return False
+        self._down[url] = time.monotonic()  # one probe per period, however many senders wait
+        if await self._ready(url, wait=REVIVE_TIMEOUT):
+            log.warning("Rasa %s is back", url)
+            self._down.pop(url, None)
+            return True
+        return False
+
+    async def _ready(self, url: str, *, wait: float | None = None) -> bool:
+        try:
+            if wait is None:
+                response = await self._http.get(url + "/status")
+            else:
+                response = await self._http.get(url + "/status", timeout=wait)
+            return response.status_code == 200 and bool(response.json().get("model_file"))
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    async def parse(self, text: str, *, sender: str = "") -> Parse:
+        """Intent, confidence and entities of one message (on ``sender``'s replica)."""
+        data = await self._post("/model/parse", {"text": text}, sender=sender)
         intent = data.get("intent") or {}
         return Parse(intent.get("name"), intent.get("confidence"), data.get("entities") or [])
 
     async def send(
         self, sender: str, text: str, *, metadata: dict[str, Any] | None = None
     ) -> list[BotReply]:
-        """Hand one user message to the dialogue and return the bot's replies.
+        """Hand one user message to the dialogue and return the bot's replies."""
+        return (await self.turn(sender, text, metadata=metadata))[1]
+
+    async def turn(
+        self, sender: str, text: str, *, metadata: dict[str, Any] | None = None
+    ) -> tuple[Parse, list[BotReply]]:
+        """Hand one user message to the dialogue: what Rasa understood, and the bot's replies.
 
         ``metadata`` rides with the message into Rasa's tracker, where the custom actions read
-        it (the app sends the message's ledger row as ``turn``).
+        it (the app sends the message's ledger row as ``turn``). One HTTP call: the channel
+        (``bot.rasa_channel``) returns the parse in a header; a Rasa without it is asked
+        ``/model/parse`` as well.
         """
         body: dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
             body["metadata"] = metadata
-        data = await self._post("/webhooks/rest/webhook", body)
+        response = await self._post_response("/webhooks/rest/webhook", body, sender=sender)
+        header = response.headers.get(PARSE_HEADER)
+        if header:
+            understood = json.loads(header)
+            parse = Parse(understood.get("intent"), understood.get("confidence"))
+        else:
+            parse = await self.parse(text, sender=sender)
+        return parse, self._replies(response.json())
+
+    @staticmethod
+    def _replies(data: Any) -> list[BotReply]:
         replies = []
         for item in data or []:
             buttons = [
@@ -79,9 +171,8 @@ class RasaClient:
         return replies
 
     async def is_ready(self) -> bool:
-        """True once the server is up with a model loaded."""
-        try:
-            response = await self._http.get("/status")
-            return response.status_code == 200 and bool(response.json().get("model_file"))
-        except (httpx.HTTPError, ValueError):
-            return False
+        """True once every replica is up with a model loaded."""
+        for url in self.urls:
+            if not await self._ready(url):
+                return False
+        return True

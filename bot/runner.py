@@ -5,6 +5,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from bot import clock
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine_and_sessions
 from bot.health import Health, probe_rasa
+from bot.lock_store import lock_store_environment
 from bot.metrics import metrics_config
 from bot.ops_alerts import OpsWatch, run_ops_watch
 from bot.rasa_client import RasaClient
@@ -59,6 +61,7 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     env["MILCHAK_ACTION_TOKEN"] = settings.action_token.get_secret_value()
     env["MILCHAK_RASA_TOKEN"] = settings.rasa_token.get_secret_value()
     env.update(tracker_store_environment(settings.rasa_tracker_url, base_dir=Path.cwd()))
+    env.update(lock_store_environment(settings.redis_url))
     return env
 
 
@@ -137,7 +140,7 @@ def with_run_tokens(settings: Settings, *, starts_rasa: bool) -> Settings:
 def rasa_client(settings: Settings) -> RasaClient:
     """The client for the configured Rasa, sending the Rasa token when there is one."""
     token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
-    return RasaClient(settings.rasa_url, timeout=settings.rasa_timeout, token=token)
+    return RasaClient(settings.rasa_replica_urls, timeout=settings.rasa_timeout, token=token)
 
 
 async def wait_for_rasa(
@@ -175,6 +178,18 @@ class _QuietServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A listening socket that other processes may bind too (SO_REUSEPORT)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def web_server(
@@ -259,13 +274,17 @@ async def background_workers(
 
 
 def rasa_supervisor(
-    settings: Settings, *, port: int, process: subprocess.Popen[bytes]
+    settings: Settings,
+    *,
+    port: int,
+    process: subprocess.Popen[bytes],
+    log_file: Path = PROJECT_ROOT / "rasa.log",
 ) -> RasaSupervisor:
     """Watch the ready Rasa ``process`` on ``port``; restarts use the same port and log file."""
     return RasaSupervisor(
         name=f"rasa:{port}",
         port=port,
-        start=lambda: start_rasa(settings, port=port, log_file=PROJECT_ROOT / "rasa.log"),
+        start=lambda: start_rasa(settings, port=port, log_file=log_file),
         # A dead or hung process has nothing to finish: a short grace before SIGKILL.
         terminate=lambda old: stop_process(old, grace=5),
         probe=lambda: probe_rasa(f"http://127.0.0.1:{port}", settings.rasa_token),
@@ -328,7 +347,14 @@ async def serve(settings: Settings, *, with_rasa: bool = True, chat: bool | None
     servers = [server]
     if settings.metrics_port:  # 0 = no /metrics listener
         servers.append(_QuietServer(metrics_config(settings, health)))
-    server_tasks = [asyncio.create_task(s.serve()) for s in servers]
+    server_tasks = [
+        asyncio.create_task(
+            s.serve(sockets=[reuse_port_socket(settings.web_host, settings.web_port)])
+            if s is server and settings.web_reuse_port
+            else s.serve()
+        )
+        for s in servers
+    ]
     process = None
     watchers: list[asyncio.Task[None]] = []
     try:

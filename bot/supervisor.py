@@ -7,7 +7,8 @@ answering its health probe (a hung process keeps its pid but answers nothing). R
 so a crash loop must not starve the app. The limit delays the next restart, it never gives up:
 the admins are told (bot/health.py) while Rasa stays down.
 
-Each ``RasaSupervisor`` watches one process on its own port, so several can run side by side.
+Each ``RasaSupervisor`` watches one process on its own port, so several can run side by side;
+``milchak run --replicas`` watches its app replicas with the same class (``kind="app"``).
 While Rasa is down the app keeps its outage behaviour (bot/conversation.py): the message is
 stored, the customer told, and one question request opened per outage.
 """
@@ -117,8 +118,15 @@ class RasaSupervisor:
         probe_failures: int = 3,
         start_timeout: float = 600.0,
         clock: Clock = time.monotonic,
+        kind: str = "Rasa",
     ) -> None:
-        self.name, self.port = name, port
+        self.name, self.port, self.kind = name, port, kind
+        # Rasa processes and app replicas have their own series.
+        self._up_gauge, self._restart_counter = (
+            (metrics.APP_UP, metrics.APP_RESTARTS)
+            if kind == "app"
+            else (metrics.RASA_UP, metrics.RASA_RESTARTS)
+        )
         self._start, self._terminate, self._probe = start, terminate, probe
         self.process = process
         self.budget = RestartBudget(policy)
@@ -132,7 +140,7 @@ class RasaSupervisor:
         self._failed_probes = 0
         self._since = clock()  # when the current state began
         self._down_since: float | None = None
-        metrics.RASA_UP.labels(name).set(1 if self.state == "up" else 0)
+        self._up_gauge.labels(name).set(1 if self.state == "up" else 0)
 
     @property
     def healthy(self) -> bool:
@@ -187,7 +195,8 @@ class RasaSupervisor:
             if self.state != "up":
                 if self.restarts:
                     log.warning(
-                        "Rasa %s (pid %s, port %s) answers again, %.0f s after it went down",
+                        "%s %s (pid %s, port %s) answers again, %.0f s after it went down",
+                        self.kind,
                         self.name,
                         self.process.pid,
                         self.port,
@@ -195,7 +204,7 @@ class RasaSupervisor:
                     )
                 self._enter("up")
                 self._down_since = None
-                metrics.RASA_UP.labels(self.name).set(1)
+                self._up_gauge.labels(self.name).set(1)
             elif now - self._since >= self.budget.policy.stable_after:
                 self.budget.ran_well()
             return None
@@ -216,9 +225,11 @@ class RasaSupervisor:
         self.last_failure = failure
         if self._down_since is None:
             self._down_since = self._clock()
-        metrics.RASA_UP.labels(self.name).set(0)
+        self._up_gauge.labels(self.name).set(0)
         pid = self.process.pid if self.process is not None else None
-        log.warning("Rasa %s (pid %s, port %s) %s", self.name, pid, self.port, failure.detail)
+        log.warning(
+            "%s %s (pid %s, port %s) %s", self.kind, self.name, pid, self.port, failure.detail
+        )
         if self.process is not None:
             # SIGTERM, then SIGKILL after a grace period: in a thread, the loop keeps serving.
             await asyncio.to_thread(self._terminate, self.process)
@@ -228,19 +239,20 @@ class RasaSupervisor:
         if delay > 0:
             if self.budget.limited(now):
                 log.error(
-                    "Rasa %s restarted %s times within %.0f s: next try in %.0f s",
+                    "%s %s restarted %s times within %.0f s: next try in %.0f s",
+                    self.kind,
                     self.name,
                     self.budget.policy.limit,
                     self.budget.policy.window,
                     delay,
                 )
             else:
-                log.warning("Rasa %s: restarting in %.0f s (backoff)", self.name, delay)
+                log.warning("%s %s: restarting in %.0f s (backoff)", self.kind, self.name, delay)
             if await wait_or_stop(stop, delay):
                 return True
         self.budget.record(self._clock())
         self.restarts += 1
-        metrics.RASA_RESTARTS.labels(self.name, failure.kind).inc()
+        self._restart_counter.labels(self.name, failure.kind).inc()
         self._launch()
         return False
 
@@ -249,11 +261,13 @@ class RasaSupervisor:
         try:
             self.process = self._start()
         except (OSError, SystemExit) as error:  # start_rasa exits when the model is missing
-            log.error("Rasa %s could not be started: %s", self.name, error)
+            log.error("%s %s could not be started: %s", self.kind, self.name, error)
             self.process = None
             self._enter("down")
             return
-        log.warning("Rasa %s started (pid %s, port %s)", self.name, self.process.pid, self.port)
+        log.warning(
+            "%s %s started (pid %s, port %s)", self.kind, self.name, self.process.pid, self.port
+        )
         self._enter("starting")
 
     def _enter(self, state: str) -> None:

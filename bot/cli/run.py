@@ -27,10 +27,29 @@ def _logging() -> None:
 
 @click.command()
 @click.option("--no-rasa", is_flag=True, help="Rasa를 따로 실행 중일 때 (MILCHAK_RASA_URL)")
-def run(no_rasa: bool) -> None:
+@click.option(
+    "--replicas",
+    type=click.IntRange(min=1),
+    default=1,
+    help="앱 프로세스 수 (2 이상: PostgreSQL, 웹훅 모드)",
+)
+@click.option(
+    "--rasa-replicas",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rasa 프로세스 수 (2 이상: MILCHAK_REDIS_URL, PostgreSQL 대화 저장소); 기본 1",
+)
+def run(no_rasa: bool, replicas: int, rasa_replicas: int | None) -> None:
     """Rasa와 앱을 함께 실행합니다 (토큰이 없으면 터미널 상담)."""
     _logging()
-    asyncio.run(serve(_settings(), with_rasa=not no_rasa))
+    if replicas == 1 and rasa_replicas in (None, 1):
+        asyncio.run(serve(_settings(), with_rasa=not no_rasa))
+        return
+    if no_rasa:
+        raise click.UsageError("--no-rasa와 복제본 옵션은 함께 쓸 수 없습니다.")
+    from bot.replicas import serve_replicas
+
+    asyncio.run(serve_replicas(_settings(), replicas=replicas, rasa_replicas=rasa_replicas or 1))
 
 
 @click.command()

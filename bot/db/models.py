@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.clock import as_utc
 from bot.db.types import MaskedJSON, MaskedText
 
 
@@ -495,3 +496,25 @@ class AssignmentChange(Base):
     from_employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     to_employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
     distance_m: Mapped[int] = mapped_column(Integer)
+
+
+class ChatClaim(Base):
+    """A webhook update of a chat waiting for, or holding, the chat's turn across app replicas.
+
+    ``bot.services.chat_claims``: the live row with the smallest update id runs once no other
+    row holds the chat; ``lease_until`` is renewed while its replica lives, and a row whose
+    lease ran out (a dead replica) is deleted by the next claimant.
+    """
+
+    __tablename__ = "chat_claims"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    owner: Mapped[str] = mapped_column(String(64))
+    holding: Mapped[bool] = mapped_column(Boolean, default=False)
+    lease_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def lease_until_utc(self) -> datetime:
+        """``lease_until`` with its time zone (SQLite hands it back without one)."""
+        return as_utc(self.lease_until)

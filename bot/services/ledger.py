@@ -8,7 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.db.engine import session_scope
 from bot.db.inserts import insert_unless_conflict
-from bot.db.models import Contact, ContactChannel, ContactSender, OutboxMessage
+from bot.db.models import (
+    Contact,
+    ContactChannel,
+    ContactSender,
+    Employee,
+    OutboxMessage,
+    Policyholder,
+)
 from bot.services.masking import mask_personal_numbers
 
 log = logging.getLogger(__name__)
@@ -49,6 +56,36 @@ async def record_contact(
     await session.flush()
     metrics.MESSAGES.labels(channel, direction).inc()
     return contact
+
+
+async def record_bot_notice(
+    sessions: async_sessionmaker[AsyncSession], *, chat_id: int, text: str
+) -> None:
+    """Store a message the bot sends outside a conversation turn (the apology after an error)
+    to a policyholder's chat, or to someone not verified yet; employees' chats are not ledger
+    contacts. Best effort: the database may be why the turn failed."""
+    try:
+        async with session_scope(sessions) as session:
+            if await session.scalar(
+                select(Employee.id).where(Employee.telegram_chat_id == chat_id)
+            ):
+                return
+            holder = await session.scalar(
+                select(Policyholder).where(
+                    Policyholder.telegram_user_id == chat_id, Policyholder.verified_at.is_not(None)
+                )
+            )
+            await record_contact(
+                session,
+                direction="out",
+                sender=ContactSender.BOT,
+                text=text,
+                policyholder_id=holder.id if holder else None,
+                employee_id=holder.employee_id if holder else None,
+                telegram_user_id=None if holder else chat_id,
+            )
+    except Exception:
+        log.warning("could not store the notice to chat %s", chat_id, exc_info=True)
 
 
 async def record_inbound_once(session: AsyncSession, **fields: object) -> Contact | None:

@@ -15,13 +15,23 @@ from bot.services.chain import ChainRole, route_policyholder
 from bot.services.outbox import enqueue
 from bot.services.sla import Deadlines, due_at
 
+# Key of the PostgreSQL advisory lock under which replicas take turns numbering requests.
+_REFERENCE_LOCK = 0x6D696C_7265  # "mil" "re"
+
 
 async def _next_reference(session: AsyncSession, now: datetime) -> str:
     """The day's next reference: R-20261125-0001 … -9999, then -10000 and on.
 
     The numbers are compared as numbers, not strings: the longest reference of the day is the
     largest (they have no leading zeros past four digits), and "-10000" < "-9999" as text.
+
+    On PostgreSQL the caller's transaction first takes a lock that the openers of requests take
+    turns with (held until it commits): every number given out before is then committed and
+    seen, so replicas opening requests at the same moment never pick the same number. The unique
+    index stays the last guard (SQLite, the single-process default, has one writer).
     """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(_REFERENCE_LOCK)))
     prefix = now.astimezone(SEOUL).strftime("R-%Y%m%d-")
     last = await session.scalar(
         select(Request.reference)

@@ -4,10 +4,13 @@ While one policyholder's message waits for Rasa and the database, other customer
 should not wait with it; but within a chat, a form answer must never overtake the previous one,
 nor an employee's relay text the 접수 press before it. ``ChatOrderedUpdateProcessor`` gives each
 chat (or, for an update without one, its user) a lock that updates take in arrival order, and
-bounds how many updates run at once.
+bounds how many updates run at once. With ``claims`` (webhook mode, where several app replicas
+may each get updates of one chat) an update also waits for its chat's turn in the database
+(``bot.services.chat_claims``) once it has its chat's lock here.
 """
 
 import asyncio
+import inspect
 import sys
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -15,6 +18,8 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.services.chat_claims import ChatClaims
 
 # PTB takes its own semaphore before ``do_process_update`` sees an update. Bounded there, one
 # chat's backlog waiting for its lock could hold every slot and stall all other chats, and the
@@ -55,9 +60,9 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     or waits for it, so idle chats cost nothing.
     """
 
-    __slots__ = ("_active", "_chats", "_limit", "_running")
+    __slots__ = ("_active", "_chats", "_claims", "_limit", "_running")
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, claims: ChatClaims | None = None) -> None:
         if max_concurrent_updates < 1:
             raise ValueError("max_concurrent_updates must be a positive integer")
         # The base initialiser sizes its semaphore through the property below.
@@ -67,6 +72,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         self._running = asyncio.Semaphore(max_concurrent_updates)
         self._active = 0
         self._chats: dict[int, _ChatTurns] = {}
+        self._claims = claims
 
     @property
     def max_concurrent_updates(self) -> int:
@@ -96,11 +102,25 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         turns.users += 1
         try:
             async with turns.lock:
-                await self._run(coroutine)
+                if self._claims is None or not isinstance(update, Update):
+                    await self._run(coroutine)
+                else:
+                    await self._run_claimed(key, update.update_id, coroutine)
         finally:
             turns.users -= 1
             if turns.users == 0:
                 del self._chats[key]
+
+    async def _run_claimed(self, chat_id: int, update_id: int, coroutine: Awaitable[Any]) -> None:
+        assert self._claims is not None
+        started = False
+        try:
+            async with self._claims.turn(chat_id, update_id):
+                started = True
+                await self._run(coroutine)
+        finally:
+            if not started and inspect.iscoroutine(coroutine):
+                coroutine.close()  # the claim failed (the database is down): never run
 
     async def _run(self, coroutine: Awaitable[Any]) -> None:
         async with self._running:

@@ -318,6 +318,14 @@ class FakeTelegram:
         self._notify()
         return int(update["update_id"])
 
+    def message_update(
+        self, user_id: int, *, first_name: str = "사용자", **content: Any
+    ) -> dict[str, Any]:
+        """A private-chat message update with a new update id, built but not queued: for tests
+        that POST updates to a webhook themselves (``text=…``, ``contact=…``)."""
+        message = self._message(user_id, first_name, **content)
+        return {"update_id": next(self._update_ids), "message": message}
+
     def _push_message(self, user_id: int, first_name: str, **content: Any) -> int:
         message = self._message(user_id, first_name, **content)
         return self.push_raw({"update_id": next(self._update_ids), "message": message})

@@ -72,10 +72,11 @@ class RasaServer:
 
 
 @asynccontextmanager
-async def rasa_server(tmp: Path) -> AsyncIterator[RasaServer]:
-    """Start `rasa run` on the trained model; the app must later serve actions on web_port."""
+async def rasa_server(tmp: Path, *, web_port: int | None = None) -> AsyncIterator[RasaServer]:
+    """Start `rasa run` on the trained model; the app must later serve actions on web_port
+    (a free port unless given: several Rasa servers may call one app)."""
     assert MODEL.exists(), f"{MODEL} is missing: `make test` trains it before the suite"
-    port, web_port = free_port(), free_port()
+    port, web_port = free_port(), web_port or free_port()
     tracker_db = tmp / "rasa-trackers.db"
     settings = Settings(
         web_port=web_port,
@@ -126,8 +127,11 @@ async def app_stack(
     workers: bool = True,
     first_update_id: int = 1,
     webhook: bool = False,
+    rasa_urls: list[str] | None = None,
+    telegram_concurrency: int = 8,
 ) -> AsyncIterator[Stack]:
-    """Run the app as `milchak run` does, against the fake Bot API.
+    """Run the app as `milchak run` does, against the fake Bot API (``rasa_urls``: several
+    Rasa replicas, each policyholder on one).
 
     With ``webhook`` the app registers ``http://127.0.0.1:{web_port}/telegram`` with the fake,
     which then POSTs updates there instead of answering ``getUpdates``.
@@ -149,6 +153,7 @@ async def app_stack(
             telegram_base_file_url=telegram.base_file_url,
             rasa_url=rasa_url,
             web_port=web_port,
+            telegram_concurrency=telegram_concurrency,
             outbox_interval=0.2,
             escalation_interval=0.5,
             action_token=SecretStr(ACTION_TOKEN),
@@ -156,7 +161,7 @@ async def app_stack(
             **webhook_settings,  # type: ignore[arg-type]
         )
         engine, sessions = create_engine_and_sessions(database_url)
-        rasa = RasaClient(rasa_url, timeout=settings.rasa_timeout, token=RASA_TOKEN)
+        rasa = RasaClient(rasa_urls or rasa_url, timeout=settings.rasa_timeout, token=RASA_TOKEN)
         stop = asyncio.Event()
         application = build_application(settings=settings, sessions=sessions, rasa=rasa)
         server = web_server(sessions, settings, telegram=application)

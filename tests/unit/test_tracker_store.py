@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from bot.cli import main
 from bot.config import PROJECT_ROOT, Settings, get_settings
 from bot.db import create_engine_and_sessions
+from bot.lock_store import lock_store_environment
 from bot.runner import rasa_environment
 from bot.tracker_store import (
     TrackerDatabase,
@@ -140,6 +141,7 @@ def test_rasa_reads_our_endpoints_as_the_same_database(tmp_path: Path) -> None:
             **os.environ,
             "MILCHAK_ACTION_ENDPOINT": "http://127.0.0.1:1/actions/webhook",
             "MILCHAK_ACTION_TOKEN": "unit-action-token-0123456789",
+            **lock_store_environment(None),
         },
         capture_output=True,
         text=True,
@@ -152,6 +154,60 @@ def test_rasa_reads_our_endpoints_as_the_same_database(tmp_path: Path) -> None:
         ("SQL", _parts(expected)) for expected in urls.values()
     ]
     assert all(extra == {} for _, _, extra in seen)
+
+
+# The lock store Rasa builds from endpoints.yml, without connecting (redis-py connects lazily).
+_RASA_BUILDS_LOCK_STORE = """
+import json, os, sys
+from rasa.core.lock_store import LockStore, RedisLockStore
+from rasa.utils.endpoints import read_endpoint_config
+for env in json.loads(sys.stdin.read()):
+    os.environ.update(env)
+    store = LockStore.create(read_endpoint_config(sys.argv[1], "lock_store"))
+    where = None
+    if isinstance(store, RedisLockStore):
+        kwargs = store.red.connection_pool.connection_kwargs
+        where = [kwargs["host"], kwargs["port"], kwargs["db"], kwargs.get("password")]
+        where.append(store.key_prefix)
+    print(json.dumps([type(store).__name__, where]))
+"""
+
+
+@pytest.mark.skipif(not RASA_PYTHON.exists(), reason="no Rasa virtualenv (`make setup`)")
+def test_rasa_builds_the_lock_store_from_the_redis_setting(tmp_path: Path) -> None:
+    cases = [
+        lock_store_environment(None),
+        lock_store_environment("redis://127.0.0.1:6380/2"),
+        lock_store_environment("redis://:s%40cret@redis.internal"),
+    ]
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-W", "ignore", "-c", _RASA_BUILDS_LOCK_STORE, "endpoints.yml"],
+        input=json.dumps(cases),
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "MILCHAK_ACTION_ENDPOINT": "http://127.0.0.1:1/actions/webhook",
+            "MILCHAK_ACTION_TOKEN": "unit-action-token-0123456789",
+            **tracker_store_environment("sqlite:///./t.db", base_dir=tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [json.loads(line) for line in done.stdout.splitlines()] == [
+        ["InMemoryLockStore", None],
+        ["RedisLockStore", ["127.0.0.1", 6380, 2, "", "milchak:lock:"]],  # no AUTH
+        ["RedisLockStore", ["redis.internal", 6379, 1, "s@cret", "milchak:lock:"]],
+    ]
+
+
+def test_a_redis_url_that_is_not_redis_is_refused() -> None:
+    with pytest.raises(ValueError, match="redis://"):
+        lock_store_environment("http://127.0.0.1:6379")
+    with pytest.raises(ValueError, match="숫자"):
+        lock_store_environment("redis://127.0.0.1:6379/locks")
 
 
 def _tracker_file(path: Path, senders: list[str]) -> None:

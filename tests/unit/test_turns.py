@@ -63,12 +63,9 @@ class SlowRasa:
         self.late: dict[str, Any] | None = None
         self.answers: list[dict[str, Any]] = []
 
-    async def parse(self, text: str) -> Parse:
-        return Parse("affirm", 0.99)
-
-    async def send(
+    async def turn(
         self, sender: str, text: str, *, metadata: dict[str, Any] | None = None
-    ) -> list[BotReply]:
+    ) -> tuple[Parse, list[BotReply]]:
         payload = {
             "next_action": "action_submit_loan",
             "tracker": confirm_tracker(self.org, metadata),
@@ -80,7 +77,7 @@ class SlowRasa:
         self.answers.append(body)
         if self.time_out == "after_action":
             raise RasaUnavailable("ReadTimeout")
-        return [BotReply(r["text"]) for r in body["responses"]]
+        return Parse("affirm", 0.99), [BotReply(r["text"]) for r in body["responses"]]
 
 
 async def _requests(sessions: async_sessionmaker[AsyncSession]) -> list[Request]:

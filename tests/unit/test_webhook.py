@@ -247,6 +247,13 @@ async def test_handler_failure_after_storing_is_acknowledged(
         assert await route.post(update) == 200  # a retry would only be dropped as a duplicate
         assert await contacts(sessions, update["update_id"]) == 1
         assert route.fake.sent(5_100_003)[-1].text == texts.ERROR_STORED  # told, truthfully
+        async with sessions() as session:  # … and the apology is in the ledger like any reply
+            apology = await session.scalar(
+                select(Contact).where(
+                    Contact.text == texts.ERROR_STORED, Contact.direction == "out"
+                )
+            )
+        assert apology is not None and apology.telegram_user_id == 5_100_003
 
 
 async def test_failure_before_storing_asks_telegram_to_retry(

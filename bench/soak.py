@@ -1,0 +1,177 @@
+"""Soak: `milchak run` (its own Rasa, a seeded SQLite database, polling the fake Bot API) under a
+steady stream of policyholder messages for a long time. Not part of `make test`.
+
+Run: .venv/bin/python -m bench.soak [--minutes 30] [--rate 20] [--users 100]
+
+Messages go out at ``--rate`` per second, each to the next policyholder whose previous message
+has been answered (a chat never has two messages in flight, as with a person typing). At the
+end, after the last answers, it prints: messages sent, lost (no ledger row, or no answer within
+``--timeout`` seconds), and duplicated (a ledger row twice for one update); the first-reply
+latency percentiles per 5-minute window; and the resident memory of the app and Rasa processes
+at the start (after warm-up) and at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.latency import SENTENCES, _holders, _verify
+from bot.db import session_scope
+from bot.db.models import Contact
+from tests.auxil.fake_telegram import FakeTelegram
+from tests.auxil.running import RunningMilchak, milchak_run_with_rasa
+from tests.auxil.stack import seeded_database
+
+FIRST_USER_ID = 8_500_001
+WINDOW_SECONDS = 300
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` in MB (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class Soak:
+    def __init__(self, telegram: FakeTelegram, users: list[int], timeout: float) -> None:
+        self.telegram, self.timeout = telegram, timeout
+        self.idle: asyncio.Queue[int] = asyncio.Queue()
+        for user in users:
+            self.idle.put_nowait(user)
+        self.sent: dict[int, int] = {}  # update id → user
+        self.expected: dict[int, int] = defaultdict(int)  # user → answers seen so far
+        self.timings: list[tuple[float, float]] = []  # (seconds since start, ms)
+        self.unanswered: list[int] = []
+        self.started = time.perf_counter()
+
+    async def one(self, user: int, text: str) -> None:
+        before = len(self.telegram.sent(user))
+        started = time.perf_counter()
+        update_id = self.telegram.push_text(user, text)
+        self.sent[update_id] = user
+        try:
+            await self.telegram.wait_for_count(user, before + 1, timeout=self.timeout)
+            self.timings.append((started - self.started, (time.perf_counter() - started) * 1000))
+        except AssertionError:
+            self.unanswered.append(update_id)
+        await asyncio.sleep(0.3)  # the rest of a multi-message answer
+        self.idle.put_nowait(user)
+
+    async def run(self, minutes: float, rate: float) -> None:
+        tasks = set()
+        end = self.started + minutes * 60
+        n = 0
+        while time.perf_counter() < end:
+            user = await self.idle.get()
+            task = asyncio.create_task(self.one(user, SENTENCES[n % len(SENTENCES)]))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            n += 1
+            # Open loop: the n-th message leaves at n / rate seconds, whatever the answers do.
+            await asyncio.sleep(max(0.0, self.started + n / rate - time.perf_counter()))
+        await asyncio.gather(*tasks)
+
+
+async def soak(minutes: float, rate: float, users: int, patience: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        database_url, sessions = await seeded_database(tmp / "soak.db")
+        holders = await _holders(sessions, users)
+        async with (
+            FakeTelegram() as telegram,
+            milchak_run_with_rasa(telegram, tmp, database_url) as run,
+        ):
+            await run.wait_ready(within=600)
+            ids = [FIRST_USER_ID + n for n in range(users)]
+            for chunk in range(0, users, 20):
+                await asyncio.gather(
+                    *(
+                        _verify(telegram, u, h)
+                        for u, h in zip(
+                            ids[chunk : chunk + 20], holders[chunk : chunk + 20], strict=True
+                        )
+                    )
+                )
+            app_pid, rasa_pid = run.process.pid, await run.rasa_pid()
+            start_rss = await _rss(run, app_pid, rasa_pid)
+            soak = Soak(telegram, ids, patience)
+            await soak.run(minutes, rate)
+            await asyncio.sleep(2)
+            end_rss = await _rss(run, app_pid, rasa_pid)
+            await report(soak, sessions, minutes, rate, start_rss, end_rss)
+
+
+async def _rss(run: RunningMilchak, app_pid: int, rasa_pid: int) -> tuple[float, float]:
+    return rss_mb(app_pid), rss_mb(rasa_pid)
+
+
+async def report(
+    soak: Soak,
+    sessions: object,
+    minutes: float,
+    rate: float,
+    start_rss: tuple[float, float],
+    end_rss: tuple[float, float],
+) -> None:
+    sent = list(soak.sent)
+    async with session_scope(sessions) as session:  # type: ignore[arg-type]
+        rows = dict(
+            (
+                await session.execute(
+                    select(Contact.telegram_update_id, func.count())
+                    .where(Contact.telegram_update_id.in_(sent))
+                    .group_by(Contact.telegram_update_id)
+                )
+            ).all()
+        )
+    missing = [u for u in sent if u not in rows]
+    doubled = [u for u, count in rows.items() if count > 1]
+    wall = time.perf_counter() - soak.started
+    print(f"soak: {minutes:g} min at {rate:g} msg/s (load now {os.getloadavg()[0]:.2f})")
+    print(f"sent {len(sent)} messages in {wall:.0f} s = {len(sent) / wall:.1f} msg/s")
+    print(f"lost: {len(missing)} not in the ledger, {len(soak.unanswered)} without an answer")
+    print(f"duplicated: {len(doubled)} update ids stored twice")
+    print(
+        f"RSS app {start_rss[0]:.0f} → {end_rss[0]:.0f} MB ({end_rss[0] - start_rss[0]:+.0f}), "
+        f"Rasa {start_rss[1]:.0f} → {end_rss[1]:.0f} MB ({end_rss[1] - start_rss[1]:+.0f})"
+    )
+    windows: dict[int, list[float]] = defaultdict(list)
+    for at, ms in soak.timings:
+        windows[int(at // WINDOW_SECONDS)].append(ms)
+    for window, values in sorted(windows.items()):
+        if len(values) < 2:  # the last messages, sent as time ran out
+            continue
+        q = statistics.quantiles(sorted(values), n=100, method="inclusive")
+        print(
+            f"  minutes {window * 5:>3}-{window * 5 + 5:<3} {len(values):>6} answers  "
+            f"p50 {q[49]:>5.0f}  p90 {q[89]:>5.0f}  p99 {q[98]:>5.0f} ms"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--rate", type=float, default=20, help="messages per second")
+    parser.add_argument("--users", type=int, default=100, help="policyholders taking turns")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for an answer")
+    args = parser.parse_args()
+    asyncio.run(soak(args.minutes, args.rate, args.users, args.timeout))
+
+
+if __name__ == "__main__":
+    main()
