@@ -4,6 +4,7 @@ from datetime import date
 
 from bot import clock
 from bot.actions import texts
+from bot.actions.booking import booking_statement, start_booking
 from bot.actions.common import (
     FORM_SLOTS,
     employee_of,
@@ -134,6 +135,10 @@ class FallbackAction(Action):
     name = "action_fallback"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        # "시어머니께서 어젯밤 돌아가셨어요" may not read as a booking: the event it states is one.
+        kind = booking_statement(tracker)
+        if kind is not None:
+            return start_booking(kind)
         dispatcher.say(texts.FALLBACK, yes_no_buttons(texts.FALLBACK_YES))
         return [slot_set("pending_offer", "question")]
 

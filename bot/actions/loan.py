@@ -7,8 +7,15 @@ submit has the service check them all again where the request is opened.
 from typing import Any
 
 from bot.actions import texts
-from bot.actions.common import form_run_key, reset_form, tell_opened, yes_no_buttons
-from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker, button
+from bot.actions.common import (
+    FormRules,
+    cancelled_this_turn,
+    form_run_key,
+    reset_form,
+    tell_opened,
+    yes_no_buttons,
+)
+from bot.actions.sdk import Action, Context, Dispatcher, Event, Tracker, button
 from bot.db.models import Policy
 from bot.services import loans
 from bot.services.labels import won
@@ -29,7 +36,15 @@ def match_policy(text: str, policies: list[Policy]) -> Policy | None:
         if policy.number.upper() in compact:
             return policy
     named = [p for p in policies if p.product.replace(" ", "") in compact]
+    if not named:
+        # 암보험이요, 종신보험으로: the product's name without 무배당 / 유배당 is enough.
+        named = [p for p in policies if _short_product(p.product) in compact]
     return named[0] if len(named) == 1 else None
+
+
+def _short_product(product: str) -> str:
+    short = product.replace(" ", "").removeprefix("무배당").removeprefix("유배당")
+    return short if len(short) >= 2 else product.replace(" ", "")
 
 
 def refusal(problem: LoanProblem) -> str:
@@ -53,10 +68,11 @@ def check_amount(amount: int | None, policy: Policy | None) -> str | None:
     return None if problem is None else refusal(problem)
 
 
-class ValidateLoanForm(FormValidator):
+class ValidateLoanForm(FormRules):
     """Validate the loan form; pick the policy by itself when there is only one."""
 
     name = "validate_loan_form"
+    form = "loan_form"
 
     async def validate_loan_policy(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
@@ -186,6 +202,8 @@ class SubmitLoan(Action):
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         confirmed = tracker.get_slot("loan_confirm")
+        if cancelled_this_turn(tracker):
+            return reset_form("loan_form")
         if confirmed is True:
             amount = tracker.get_slot("loan_amount")
             try:

@@ -74,7 +74,7 @@ RELATION_INELIGIBLE = (
     "이용하실 수 있어서 {relation}의 {noun}에는 도와드리기 어려워요."
 )
 DATE_UNREADABLE = "죄송해요, 날짜를 알아듣지 못했어요."
-DATE_PAST = "말씀하신 날짜({date})가 이미 지났어요. 앞으로의 날짜를 말씀해 주세요."
+DATE_PAST = "말씀하신 날짜가 이미 지났어요 ({date}). 앞으로의 날짜를 말씀해 주세요."
 PLACE_TOO_SHORT = "장소를 조금 더 자세히 알려 주시겠어요?"
 BOOKING_CONFIRM = (
     "{noun} 서비스 예약 내용을 확인해 주세요.\n"

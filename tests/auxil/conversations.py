@@ -15,7 +15,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,12 @@ def load_file(path: Path) -> list[Conversation]:
             opens = raw.get("opens")
             if opens is not None and opens.get("kind") not in KINDS:
                 raise ValueError(f"{path.name}::{conv_id} turn {number}: unknown kind {opens}")
-            turns.append(Turn(str(raw["user"]), {k: v for k, v in raw.items() if k != "user"}))
+            expect = {k: v for k, v in raw.items() if k != "user"}
+            if opens is not None:  # YAML reads 2026-11-30 as a date: compare the text form
+                expect["opens"] = {
+                    k: v.isoformat() if isinstance(v, date) else v for k, v in opens.items()
+                }
+            turns.append(Turn(str(raw["user"]), expect))
         found.append(Conversation(path.name, conv_id, str(item.get("note") or ""), tuple(turns)))
     return found
 

@@ -121,7 +121,7 @@ async def _count(sessions: async_sessionmaker[AsyncSession]) -> int:
             texts.RELATION_INELIGIBLE.format(relation="형제자매", noun="장례"),
         ),
         ({"event_relation": None}, texts.RELATION_UNREADABLE),
-        ({"event_date": "2026-11-01"}, texts.DATE_PAST.format(date="2026-11-01")),
+        ({"event_date": "2026-11-01"}, texts.DATE_PAST.format(date="2026년 11월 1일 (일)")),
         ({"event_place": ""}, texts.PLACE_TOO_SHORT),
     ],
     ids=["not-lineal", "no-relation", "past-date", "no-place"],
