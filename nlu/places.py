@@ -48,7 +48,7 @@ _FUNCTION_WORDS = frozenset(
 )
 _PARTICLE = re.compile(
     r"(?:쪽으로|으로|로|에서|에서요|에|까지|쪽|근처|부근|이요|요|이에요|예요|입니다|이고|인데|"
-    r"이랑|하고|은|는|이|가|도)$"
+    r"이랑|하고|은|는|이|가|도|을|를|의)$"
 )
 
 
@@ -77,7 +77,7 @@ def _is_venue(word: str) -> bool:
 def find_place(text: str) -> Span[str] | None:
     """The longest run of address or venue words in ``text`` (particles cut off), or None.
 
-    A venue word also takes the name words just before it (강남 더채플 웨딩홀).
+    A bare venue word also takes the name words just before it (강남 더채플 웨딩홀).
     """
     tokens = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", text)]
     runs: list[tuple[int, int]] = []
@@ -86,7 +86,7 @@ def find_place(text: str) -> Span[str] | None:
     for index, (offset, token) in enumerate(tokens):
         word, had_particle = _bare(token.strip(".,!?~"))
         placey = _is_place(word) or (_is_venue(word) and start is not None)
-        if start is None and _is_venue(word):
+        if start is None and word in _VENUES:  # 웨딩홀 alone: its name comes before it
             # A venue with its name before it: up to two plain words that carry no particle.
             names = 0
             while names < 2 and index - names - 1 >= 0:

@@ -82,9 +82,9 @@ def without_other_kinds_answers(tracker: Tracker) -> Tracker | None:
     ]
     fresh = {name: None for name in ANSWER_SLOTS}
     fresh.update({k: v for k, v in tracker.slots_to_validate().items() if k != asked})
-    return dataclasses.replace(
-        tracker, slots={**tracker.slots, **fresh, "booking_kind": new_kind}, events=kept
-    )
+    # Nothing of the new booking has been asked yet: the message is its opening message.
+    slots = {**tracker.slots, **fresh, "booking_kind": new_kind, "requested_slot": None}
+    return dataclasses.replace(tracker, slots=slots, events=kept)
 
 
 def given_in(tracker: Tracker) -> dict[str, str]:
@@ -204,7 +204,7 @@ class ValidateBookingForm(FormRules):
             result = await validate(said, dispatcher, tracker, ctx)
             extra.update(result)
             if result.get("requested_slot", "") is None:
-                return self.forget_if_declined({**changes, **extra})
+                return {**extra, **self.forget_if_declined({**changes, **extra})}
         return extra
 
     @staticmethod

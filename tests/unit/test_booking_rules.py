@@ -70,8 +70,10 @@ async def test_a_booking_of_another_kind_forgets_the_earlier_answers(
     for event in body["events"]:
         final[event["name"]] = event["value"]
     assert final["booking_kind"] == "moving"
-    for name in ("event_relation", "event_date", "event_place", "booking_confirm"):
+    for name in ("event_relation", "event_place", "booking_confirm"):
         assert final[name] is None, (name, final)
+    # What the moving message itself says is its first answer (다음주 토요일, from Tuesday).
+    assert final["event_date"] == "2026-12-05"
     # The moving message is not an answer to the funeral's "이대로 요청할까요?".
     assert body["responses"] == []
 
