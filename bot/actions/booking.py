@@ -167,6 +167,10 @@ class ValidateBookingForm(FormRules):
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
         place = str(value or "").strip()
+        if find_place(place) is None and parse_date(place, clock.clock.seoul_now()) is not None:
+            # "12월 3일" is no place: the customer is telling the date again.
+            result = await self.validate_event_date(place, dispatcher, tracker, ctx)
+            return {**result, "event_place": None}
         if len(place) < 2:
             dispatcher.say(texts.PLACE_TOO_SHORT)
             return {"event_place": None}
@@ -177,7 +181,8 @@ class ValidateBookingForm(FormRules):
     ) -> dict[str, Any]:
         if tracker.intent in ("affirm", "deny"):
             return {"booking_confirm": tracker.intent == "affirm"}
-        dispatcher.say(texts.YES_NO_AGAIN)
+        if not given_in(tracker):  # else a correction ("날짜는 12월 6일이에요"): see below
+            dispatcher.say(texts.YES_NO_AGAIN)
         return {"booking_confirm": None}
 
     async def after_validation(
@@ -192,13 +197,16 @@ class ValidateBookingForm(FormRules):
         if changes.get("requested_slot", "") is None:
             return self.forget_if_declined(changes)
         asked = tracker.requested_slot
-        if asked == "booking_confirm" or is_cancellation(tracker.text):
+        if is_cancellation(tracker.text):
             return {}
         if asked is not None and asked not in tracker.slots_to_validate():
             return {}  # not an answer (a question, a topic switch): the form may step aside
+        # At the confirmation a relation, date or place replaces the one shown: a correction.
+        correcting = asked == "booking_confirm" and tracker.intent not in ("affirm", "deny")
         extra: dict[str, Any] = {}
         for slot, said in given_in(tracker).items():
-            if slot == asked or slot in changes or tracker.get_slot(slot):
+            held = tracker.get_slot(slot) and not correcting
+            if slot == asked or slot in changes or held:
                 continue
             validate = getattr(self, f"validate_{slot}")
             result = await validate(said, dispatcher, tracker, ctx)

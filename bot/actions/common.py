@@ -161,12 +161,14 @@ _CANCELLATION = re.compile(
     r"필요\s?없|다음에\s?(?:할|하)|생각\s?(?:해|좀)\s?볼게"
 )
 CANCELLATION_MAX_LENGTH = 30
+# Where any text is an answer (what happened), only a message that says little else counts.
+FREE_TEXT_CANCELLATION_MAX_LENGTH = 15
 
 
-def is_cancellation(text: str) -> bool:
+def is_cancellation(text: str, *, max_length: int = CANCELLATION_MAX_LENGTH) -> bool:
     """Whether a short message drops the request in progress, however indirectly it says so."""
     compact = text.strip()
-    return len(compact) <= CANCELLATION_MAX_LENGTH and bool(_CANCELLATION.search(compact))
+    return len(compact) <= max_length and bool(_CANCELLATION.search(compact))
 
 
 CANCELLED_PATTERN = re.compile(re.escape(texts.CANCELLED).replace(re.escape("{what}"), ".*"))
@@ -188,7 +190,8 @@ class FormRules(FormValidator):
     """What every form does: a message that drops the request ends the form, whichever
     question it answers (the NLU may read "관둘게요" as an answer rather than ``cancel``).
 
-    Free-text slots in ``free_text`` (a complaint's story) are never read as a cancellation.
+    For free-text slots in ``free_text`` (a complaint's story) only a very short message is
+    read as a cancellation.
     """
 
     form: ClassVar[str]
@@ -200,11 +203,15 @@ class FormRules(FormValidator):
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         asked = tracker.requested_slot
+        limit = (
+            FREE_TEXT_CANCELLATION_MAX_LENGTH
+            if asked in self.free_text
+            else CANCELLATION_MAX_LENGTH
+        )
         if (
             tracker.active_loop_name == self.form
-            and asked not in self.free_text
             and asked in tracker.slots_to_validate()
-            and is_cancellation(tracker.text)
+            and is_cancellation(tracker.text, max_length=limit)
         ):
             return cancellation_events(self.form, dispatcher)
         return await super().run(dispatcher, tracker, ctx)

@@ -37,6 +37,10 @@ class GreetAction(Action):
     name = "action_greet"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        kind = booking_statement(tracker)  # "안녕하세요, 다음주에 아빠가 이사해요"
+        if kind is not None:
+            dispatcher.say(texts.GREETING.format(name=ctx.policyholder.name))
+            return start_booking(kind)
         buttons = [button(title, payload) for title, payload in texts.MENU]
         dispatcher.say(texts.GREETING.format(name=ctx.policyholder.name), buttons)
         return []
@@ -154,6 +158,9 @@ class AcceptOfferAction(Action):
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         offer = tracker.get_slot("pending_offer")
         if offer is None or previous_action(tracker) not in OFFER_ACTIONS:
+            kind = booking_statement(tracker)  # "네, 어머니가 돌아가셨어요": no offer to accept
+            if kind is not None:
+                return [slot_set("pending_offer", None), *start_booking(kind)]
             dispatcher.utter("utter_how_can_i_help")
             return [slot_set("pending_offer", None)]
         if offer == "callback":
