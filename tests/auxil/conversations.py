@@ -338,7 +338,7 @@ class ConversationDriver:
         """Send one message; return the bot's replies, the NLU intent, the requests opened."""
         async with session_scope(self.sessions) as session:
             last_request = await self._last_request_id(session)
-        before = len(self.telegram.sent(self.user_id))
+        mark = len(self.telegram.sent(self.user_id))
         update_id = self.telegram.push_text(self.user_id, text)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + TURN_TIMEOUT
@@ -367,10 +367,14 @@ class ConversationDriver:
             if loop.time() > deadline:
                 raise TimeoutError(f"no answer to {text!r} within {TURN_TIMEOUT} s")
             await asyncio.sleep(0.02)
-        await self.telegram.wait_for_count(
-            self.user_id, before + len(replies), timeout=TURN_TIMEOUT
-        )
-        sent = [m.text for m in self.telegram.sent(self.user_id)[before:]]
+        # The replies are the ledger's (stored before they are sent, in order); they must also
+        # reach the customer through the Bot API before the next turn.
+        while missing := [
+            r for r in replies if r not in [m.text for m in self.telegram.sent(self.user_id)[mark:]]
+        ]:
+            if loop.time() > deadline:
+                raise AssertionError(f"replies to {text!r} not sent through the Bot API: {missing}")
+            await asyncio.sleep(0.02)
         async with session_scope(self.sessions) as session:
             rows = list(
                 await session.scalars(
@@ -393,7 +397,7 @@ class ConversationDriver:
                         row.reference,
                     )
                 )
-        return sent, inbound.intent, opened
+        return replies, inbound.intent, opened
 
     async def run(self, conversation: Conversation) -> ConversationOutcome:
         """Play every turn of ``conversation`` from a fresh start, checking each one."""
