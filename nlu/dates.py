@@ -122,8 +122,13 @@ _DAY_WORDS = {
     "낼모레": 2,
     "글피": 3,
     "어제": -1,
+    "어젯밤": -1,
+    "어제밤": -1,
+    "어젯저녁": -1,
+    "간밤": -1,
     "그제": -2,
     "그저께": -2,
+    "엊그제": -2,
 }
 _COUNT_WORDS = {
     "하루": 1,
@@ -487,6 +492,7 @@ def find_dates(text: str, now: datetime) -> list[Span[When]]:
 
 _FILLER_RESIDUE = re.compile(
     r"(?:이요|요|에요|이에요|예요|입니다|에|쯤|경|정도|로|으로|까지|이나|요일|날|날짜|안에|안|내로|"
+    r"아침|새벽|저녁|오전|오후|점심|밤|낮|예|입니더|이라예|"
     r"해주세요|주세요|부탁해요|부탁드려요|할게요|할래요|하고싶어요|예정|이에여|여|이|가|은|는|도|"
     r"이사|결혼식|장례|발인|해요|합니다|가요|갑니다|하려고요|할거예요|할 거예요|"
     r"가능해요|가능할까요|되나요|돼요|괜찮아요|좋아요|네|예)*"
@@ -511,3 +517,14 @@ def parse_date(text: str, now: datetime) -> When | None:
     if not _FILLER_RESIDUE.fullmatch(_PUNCT_SPACE.sub("", "".join(residue))):
         return None
     return spans[0].value
+
+
+def date_in_answer(text: str, now: datetime) -> When | None:
+    """The date a reply to "언제인가요?" gives: a clean date answer, or else the one date the
+    reply names ("내년 4월쯤 할 것 같아요", "오늘 새벽에 돌아가셨어요"); None when it names none
+    or several different ones."""
+    found = parse_date(text, now)
+    if found is not None:
+        return found
+    values = {s.value for s in find_dates(text, now)}
+    return values.pop() if len(values) == 1 else None

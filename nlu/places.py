@@ -16,7 +16,15 @@ _REGIONS = frozenset(
     "송도 청라 분당 일산 판교 강남 강북 강서 강동 영종 동탄 검단".split()
 )
 _SHORT_DISTRICTS = frozenset({"중구", "동구", "서구", "남구", "북구"})
-_ADMIN = re.compile(r"[가-힣]{2,}(?:특별시|광역시|도|시|군|구|읍|면|동|리|[0-9]+가)")
+_ADMIN = re.compile(r"[가-힣]{2,}(?:특별시|광역시|시|군|구|읍|면|동|리|[0-9]+가)")
+# After an address word, a short one continues it (부천 상동, 인천 중구).
+_NEAR = frozenset({"쪽", "근처", "부근", "인근", "앞", "옆"})
+_SHORT_ADMIN = re.compile(r"[가-힣]{1,2}(?:동|구|읍|면|리)")
+# -도 names: provinces and islands (엄마도, 정도 are no places).
+_DO_PLACES = frozenset(
+    "경기도 강원도 충청북도 충청남도 전라북도 전라남도 경상북도 경상남도 제주도 영종도 여의도 "
+    "강화도 거제도 울릉도 안면도 대부도 백령도 진도 완도 송도".split()
+)
 _VENUES = (
     "장례식장",
     "병원",
@@ -63,7 +71,7 @@ def _bare(token: str) -> tuple[str, bool]:
 def _is_place(word: str) -> bool:
     if word in _NOT_PLACES:
         return False
-    if word in _REGIONS or word in _SHORT_DISTRICTS:
+    if word in _REGIONS or word in _SHORT_DISTRICTS or word in _DO_PLACES:
         return True
     if _ADMIN.fullmatch(word) and len(word) >= 3:
         return True
@@ -85,7 +93,12 @@ def find_place(text: str) -> Span[str] | None:
     end = 0
     for index, (offset, token) in enumerate(tokens):
         word, had_particle = _bare(token.strip(".,!?~"))
-        placey = _is_place(word) or (_is_venue(word) and start is not None)
+        continues = start is not None and (
+            _is_venue(word)
+            or word in _NEAR
+            or (bool(_SHORT_ADMIN.fullmatch(word)) and word not in _NOT_PLACES)
+        )
+        placey = _is_place(word) or continues
         if start is None and word in _VENUES:  # 웨딩홀 alone: its name comes before it
             # A venue with its name before it: up to two plain words that carry no particle.
             names = 0

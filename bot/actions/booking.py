@@ -2,6 +2,8 @@
 lineal family (직계존비속) only."""
 
 import dataclasses
+import re
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +18,7 @@ from bot.actions.common import (
     open_and_tell,
     reset_form,
     yes_no_buttons,
+    yes_or_no,
 )
 from bot.actions.sdk import (
     Action,
@@ -27,7 +30,14 @@ from bot.actions.sdk import (
     slot_set,
 )
 from bot.db.models import Partner
-from nlu.dates import find_dates, last_day, parse_date, when_from_iso, when_label
+from nlu.dates import (
+    When,
+    date_in_answer,
+    find_dates,
+    last_day,
+    when_from_iso,
+    when_label,
+)
 from nlu.events import booking_event
 from nlu.places import find_place
 from nlu.relations import RELATION_LABELS, find_relations, is_eligible, relation_code
@@ -87,16 +97,37 @@ def without_other_kinds_answers(tracker: Tracker) -> Tracker | None:
     return dataclasses.replace(tracker, slots=slots, events=kept)
 
 
+# Intents of a message that is no answer when it names no place either.
+OFF_TOPIC = frozenset({"out_of_scope", "nlu_fallback", "ask_policy", "thank", "greet"})
+# "제 집이 팔려서 …": the speaker's own event, though no kinship word is said.
+_FIRST_PERSON = re.compile(r"(?<![가-힣])(?:제|저희|우리|내|저)\s")
+
+# A funeral has begun by the time it is booked: the day of death ("어제 돌아가셨어요") is its
+# date for the partner, up to a 3일장 ago.
+FUNERAL_DAYS_BACK = 3
+
+
+def too_early(value: When, kind: str, today: date) -> bool:
+    """Whether a booking's date is already over (a funeral's may have begun recently)."""
+    back = FUNERAL_DAYS_BACK if kind == "funeral" else 0
+    return last_day(value) < today - timedelta(days=back)
+
+
 def given_in(tracker: Tracker) -> dict[str, str]:
     """The relation, date and place the latest message states, as the customer said them."""
     text = tracker.text
     found: dict[str, str] = {}
-    relations = find_relations(text)
+    # "딸 말고 아들이요", "12월 12일 말고 19일": what comes after 말고 / 아니고 is meant.
+    meant = re.split(r"말고|아니고|아니라", text)[-1]
+    relations = find_relations(meant) or find_relations(text)
     if relations:
-        found["event_relation"] = text  # relation_code picks the family member over the speaker
-    dates = find_dates(text, clock.clock.seoul_now())
+        # relation_code picks the family member over the speaker
+        found["event_relation"] = meant if find_relations(meant) else text
+    elif tracker.requested_slot is None and _FIRST_PERSON.search(text + " "):
+        found["event_relation"] = "본인"
+    dates = find_dates(meant, clock.clock.seoul_now()) or find_dates(text, clock.clock.seoul_now())
     if dates:
-        found["event_date"] = dates[0].text
+        found["event_date"] = dates[-1].text
     span = find_place(text)
     place = span.text if span else learned_place(tracker)
     if place:
@@ -154,11 +185,11 @@ class ValidateBookingForm(FormRules):
         now = clock.clock.seoul_now()
         text = str(value or "")
         # A value already normalised (2027-03, 2026-W49) or a customer's answer (내년 3월쯤요).
-        parsed = when_from_iso(text) or parse_date(text, now)
+        parsed = when_from_iso(text) or date_in_answer(text, now)
         if parsed is None:
             dispatcher.say(texts.DATE_UNREADABLE)
             return {"event_date": None}
-        if last_day(parsed) < now.date():
+        if too_early(parsed, kind_of(tracker), now.date()):
             dispatcher.say(texts.DATE_PAST.format(date=when_label(parsed)))
             return {"event_date": None}
         return {"event_date": parsed.isoformat()}
@@ -167,10 +198,13 @@ class ValidateBookingForm(FormRules):
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
         place = str(value or "").strip()
-        if find_place(place) is None and parse_date(place, clock.clock.seoul_now()) is not None:
-            # "12월 3일" is no place: the customer is telling the date again.
-            result = await self.validate_event_date(place, dispatcher, tracker, ctx)
-            return {**result, "event_place": None}
+        if find_place(place) is None and not learned_place(tracker):
+            if given_in(tracker):
+                # "12월 19일이에요", "딸 말고 아들이요": a correction (see after_validation).
+                return {"event_place": None}
+            if tracker.intent in OFF_TOPIC or place.endswith("?"):
+                dispatcher.say(texts.NOT_AN_ANSWER)
+                return {"event_place": None}
         if len(place) < 2:
             dispatcher.say(texts.PLACE_TOO_SHORT)
             return {"event_place": None}
@@ -179,8 +213,9 @@ class ValidateBookingForm(FormRules):
     async def validate_booking_confirm(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
-        if tracker.intent in ("affirm", "deny"):
-            return {"booking_confirm": tracker.intent == "affirm"}
+        answer = yes_or_no(tracker)
+        if answer is not None:
+            return {"booking_confirm": answer}
         if not given_in(tracker):  # else a correction ("날짜는 12월 6일이에요"): see below
             dispatcher.say(texts.YES_NO_AGAIN)
         return {"booking_confirm": None}
@@ -201,8 +236,9 @@ class ValidateBookingForm(FormRules):
             return {}
         if asked is not None and asked not in tracker.slots_to_validate():
             return {}  # not an answer (a question, a topic switch): the form may step aside
-        # At the confirmation a relation, date or place replaces the one shown: a correction.
-        correcting = asked == "booking_confirm" and tracker.intent not in ("affirm", "deny")
+        # An answer that is not one for the question but names a relation, date or place
+        # replaces the one held: a correction ("날짜는 12월 6일로 해 주세요").
+        correcting = asked is not None and changes.get(asked, "") is None
         extra: dict[str, Any] = {}
         for slot, said in given_in(tracker).items():
             held = tracker.get_slot(slot) and not correcting
@@ -307,7 +343,7 @@ def booking_problem(tracker: Tracker, kind: str) -> str | None:
     event_date = when_from_iso(str(tracker.get_slot("event_date") or ""))
     if event_date is None:
         return texts.DATE_UNREADABLE
-    if last_day(event_date) < clock.today():
+    if too_early(event_date, kind, clock.today()):
         return texts.DATE_PAST.format(date=when_label(event_date))
     if len(str(tracker.get_slot("event_place") or "").strip()) < 2:
         return texts.PLACE_TOO_SHORT
@@ -387,16 +423,3 @@ def booking_statement(tracker: Tracker) -> str | None:
 def start_booking(kind: str) -> list[Event]:
     """Start the booking form for ``kind``; it takes what the message says at activation."""
     return [slot_set("booking_kind", kind), followup("booking_form")]
-
-
-class InformAction(Action):
-    """A statement outside any form: start the booking it tells of, or ask what is needed."""
-
-    name = "action_inform"
-
-    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
-        kind = booking_statement(tracker)
-        if kind is not None:
-            return start_booking(kind)
-        dispatcher.utter("utter_how_can_i_help")
-        return []

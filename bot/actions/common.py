@@ -158,9 +158,10 @@ _CANCELLATION = re.compile(
     r"관둘|관두|관둬|그만\s?(?:할|하|둘|두|둬)|취소(?:할|해|하고|하겠|요|$)|철회|없던\s?(?:걸|것|일)로|"
     r"(?:접수|신청|진행|예약)(?:는|은)?\s?(?:하지|안\s?하|안\s?해|말아|마세요|마요|마)|"
     r"하지\s?(?:말아|마세요|마요)|안\s?할(?:래|게)|안\s?하(?:겠|려|고\s?싶)|안\s?해도\s?돼|"
-    r"필요\s?없|다음에\s?(?:할|하)|생각\s?(?:해|좀)\s?볼게"
+    r"필요\s?없|다음에\s?(?:할|하)|생각\s?(?:해|좀)\s?볼게|마음이?\s?바뀌|안\s?하는\s?게\s?낫|"
+    r"고마\s?됐|그만\s?됐|됐(?:어요|습니다|심더)\s?(?:그만|취소|다음)"
 )
-CANCELLATION_MAX_LENGTH = 30
+CANCELLATION_MAX_LENGTH = 60
 # Where any text is an answer (what happened), only a message that says little else counts.
 FREE_TEXT_CANCELLATION_MAX_LENGTH = 15
 
@@ -215,3 +216,19 @@ class FormRules(FormValidator):
         ):
             return cancellation_events(self.form, dispatcher)
         return await super().run(dispatcher, tracker, ctx)
+
+
+_YES = re.compile(r"(?:네|넵|넹|예|응|웅|ㅇㅇ|그래|좋아|맞아|맞습니다|맞아요|부탁|접수해|신청해)")
+_NO = re.compile(r"(?:아니|아뇨|아녀|놉|ㄴㄴ|싫어|안\s?돼)")
+
+
+def yes_or_no(tracker: Tracker) -> bool | None:
+    """A 네 / 아니요 answer: the intent, or else how the reply begins ("네네 감사합니다")."""
+    if tracker.intent in ("affirm", "deny"):
+        return tracker.intent == "affirm"
+    text = tracker.text.strip()
+    if _NO.match(text):
+        return False
+    if _YES.match(text):
+        return True
+    return None

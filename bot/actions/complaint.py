@@ -68,7 +68,7 @@ def guess_category(text: str) -> str | None:
 
 
 class ValidateComplaintForm(FormRules):
-    """Take category and details from the opening message when it already says them."""
+    """Keep what happened when the opening message already tells it; ask the category."""
 
     name = "validate_complaint_form"
     form = "complaint_form"
@@ -92,13 +92,10 @@ class ValidateComplaintForm(FormRules):
         resuming = tracker.get_slot("complaint_category") is not None
         if tracker.intent != "complaint" or tracker.get_slot("complaint_details") or resuming:
             return {}
-        extra: dict[str, Any] = {}
+        # The story is kept as the details; the category is still chosen from the buttons.
         if says_what_happened(tracker.text):
-            extra["complaint_details"] = tracker.text.strip()
-            category = guess_category(tracker.text)
-            if category and not tracker.get_slot("complaint_category"):
-                extra["complaint_category"] = category
-        return extra
+            return {"complaint_details": tracker.text.strip()}
+        return {}
 
 
 class AskComplaintCategory(Action):

@@ -14,6 +14,7 @@ from bot.actions.common import (
     reset_form,
     tell_opened,
     yes_no_buttons,
+    yes_or_no,
 )
 from bot.actions.sdk import Action, Context, Dispatcher, Event, Tracker, button
 from bot.db.models import Policy
@@ -21,6 +22,17 @@ from bot.services import loans
 from bot.services.labels import won
 from bot.services.loans import MIN_LOAN, LoanProblem, LoanRefused
 from nlu.money import find_amounts, parse_amount
+
+
+def amount_in_answer(text: str) -> int | None:
+    """The amount a reply to "얼마를 빌리고 싶으세요?" gives: a clean amount, or else the one
+    amount the reply names ("그럼 한도까지 300만원 해주세요")."""
+    found = parse_amount(text)
+    if found is not None:
+        return found
+    values = {int(s.value) for s in find_amounts(text)}
+    return values.pop() if len(values) == 1 else None
+
 
 __all__ = ["MIN_LOAN", "check_amount", "loanable_policies"]
 
@@ -43,8 +55,10 @@ def match_policy(text: str, policies: list[Policy]) -> Policy | None:
 
 
 def _short_product(product: str) -> str:
+    """무배당종신보험 → 종신, 무배당암보험 → 암보험 (one syllable is too little to go on)."""
     short = product.replace(" ", "").removeprefix("무배당").removeprefix("유배당")
-    return short if len(short) >= 2 else product.replace(" ", "")
+    stem = short.removesuffix("보험")
+    return stem if len(stem) >= 2 else short
 
 
 def refusal(problem: LoanProblem) -> str:
@@ -93,7 +107,7 @@ class ValidateLoanForm(FormRules):
     async def validate_loan_amount(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
-        amount = value if isinstance(value, int) else parse_amount(str(value or ""))
+        amount = value if isinstance(value, int) else amount_in_answer(str(value or ""))
         policies = await loanable_policies(ctx)
         policy = match_policy(str(tracker.get_slot("loan_policy") or ""), policies)
         problem = check_amount(amount, policy)
@@ -105,8 +119,16 @@ class ValidateLoanForm(FormRules):
     async def validate_loan_confirm(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
-        if tracker.intent in ("affirm", "deny"):
-            return {"loan_confirm": tracker.intent == "affirm"}
+        answer = yes_or_no(tracker)
+        if answer is not None:
+            return {"loan_confirm": answer}
+        amount = amount_in_answer(tracker.text)
+        if amount is not None:
+            # "250만원으로 바꿔 주세요": a new amount, checked like an answer; confirm again.
+            return {
+                **await self.validate_loan_amount(amount, dispatcher, tracker, ctx),
+                "loan_confirm": None,
+            }
         dispatcher.say(texts.YES_NO_AGAIN)
         return {"loan_confirm": None}
 

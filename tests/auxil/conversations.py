@@ -81,6 +81,7 @@ def domain_response(name: str) -> str:
 
 def _questions() -> dict[str, list[str]]:
     return {
+        "booking_kind": [texts.ASK_BOOKING_KIND],
         "event_relation": list(texts.ASK_RELATION.values()),
         "event_date": list(texts.ASK_DATE.values()),
         "event_place": list(texts.ASK_PLACE.values()),
@@ -348,7 +349,8 @@ class ConversationDriver:
                 inbound = await session.scalar(
                     select(Contact).where(Contact.telegram_update_id == update_id)
                 )
-                replies = []
+                replies: list[str] = []
+                intent: str | None = None
                 if inbound is not None:
                     replies = list(
                         await session.scalars(
@@ -362,7 +364,11 @@ class ConversationDriver:
                             .order_by(Contact.id)
                         )
                     )
-            if inbound is not None and (inbound.intent is not None or replies):
+                    # Read after the replies: the intent was committed with them.
+                    intent = await session.scalar(
+                        select(Contact.intent).where(Contact.id == inbound.id)
+                    )
+            if inbound is not None and (intent is not None or replies):
                 break
             if loop.time() > deadline:
                 raise TimeoutError(f"no answer to {text!r} within {TURN_TIMEOUT} s")
@@ -397,7 +403,7 @@ class ConversationDriver:
                         row.reference,
                     )
                 )
-        return replies, inbound.intent, opened
+        return replies, intent, opened
 
     async def run(self, conversation: Conversation) -> ConversationOutcome:
         """Play every turn of ``conversation`` from a fresh start, checking each one."""

@@ -73,6 +73,7 @@ async def test_a_stated_move_starts_the_booking(sessions: async_sessionmaker[Asy
         sessions, "action_inform", tracker(await sender(sessions), "이달 30일에 아빠 이사해요")
     )
     assert body["events"] == [
+        slot("pending_offer", None),
         slot("booking_kind", "moving"),
         {"event": "followup", "name": "booking_form"},
     ]
