@@ -90,7 +90,18 @@ class AnswerPolicyAction(Action):
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         await say_policies(dispatcher, ctx)
+        if _SPECIFIC_QUESTION.search(tracker.text):
+            # "수익자를 바꾸려면 어떻게 해요?": the list may not answer it; a person can.
+            dispatcher.say(texts.POLICY_QUESTION_OFFER, yes_no_buttons(texts.FALLBACK_YES))
+            return [slot_set("pending_offer", "question")]
         return []
+
+
+# Questions the policy list does not answer by itself: how to, whether covered, changes.
+_SPECIFIC_QUESTION = re.compile(
+    r"어떻게|방법|바꾸|바꿀|변경|되는지|될까|되나요|궁금|가능한지|가능할까|절차|서류|수익자|"
+    r"해지하면|얼마나|보장되|나오나요|받을 수"
+)
 
 
 class OfferCallbackAction(Action):
@@ -154,7 +165,13 @@ class FallbackAction(Action):
         return [slot_set("pending_offer", "question")]
 
 
-OFFER_ACTIONS = {"action_offer_callback", "action_offer_card", "action_fallback"}
+OFFER_ACTIONS = {
+    "action_offer_callback",
+    "action_offer_card",
+    "action_fallback",
+    "action_answer_policy",
+}
+QUESTION_INTENTS = {"nlu_fallback", "out_of_scope", "ask_policy", "inform", "complaint"}
 # Actions that may leave a question pending_offer answers (a wish, the kind of service).
 CONTEXT_ACTIONS = {"action_record_suggestion", "action_inform", "action_fallback"}
 
@@ -229,9 +246,9 @@ async def accept_offer(
             idempotency_key=offer_key(tracker, offer),
         )
     else:
-        unanswered = tracker.last_user_texts({"nlu_fallback", "out_of_scope"})
-        # The question is the message the bot could not answer, not this "네, 전달해 주세요".
-        question = next((t for t in unanswered if t != tracker.text), tracker.text)
+        # The question is the message the offer answered, not this "네, 전달해 주세요".
+        earlier = tracker.last_user_texts(QUESTION_INTENTS, before_latest=True)
+        question = earlier[0] if earlier else tracker.text
         await open_and_tell(
             dispatcher,
             ctx,

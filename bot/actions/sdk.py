@@ -105,13 +105,14 @@ class Tracker:
                 candidates.setdefault(str(event["name"]), event.get("value"))
         return candidates
 
-    def last_user_texts(self, intents: set[str]) -> list[str]:
-        """Texts of past user messages whose intent is in ``intents``, newest first."""
+    def last_user_texts(self, intents: set[str], *, before_latest: bool = False) -> list[str]:
+        """Texts of past user messages whose intent is in ``intents``, newest first (with
+        ``before_latest``, leaving out the message being answered)."""
+        users = [e for e in reversed(self.events) if e.get("event") == "user"]
         return [
             str(e.get("text") or "")
-            for e in reversed(self.events)
-            if e.get("event") == "user"
-            and (e.get("parse_data") or {}).get("intent", {}).get("name") in intents
+            for e in users[1 if before_latest else 0 :]
+            if (e.get("parse_data") or {}).get("intent", {}).get("name") in intents
         ]
 
 

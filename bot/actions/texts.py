@@ -137,6 +137,7 @@ CARD_YES = "네, 신청할게요"
 CARD_DONE = "국제-국민카드 신청을 접수했어요. (접수번호 {reference}) {employee}님께서 서류 안내를 위해 연락드릴게요."
 FALLBACK = "죄송해요, 말씀을 잘 이해하지 못했어요. 이 질문을 담당 직원에게 전달해 드릴까요?"
 FALLBACK_YES = "담당자에게 전달"
+POLICY_QUESTION_OFFER = "자세한 내용은 담당 직원이 확인해서 안내해 드릴 수 있어요. 이 질문을 담당 직원에게 전달해 드릴까요?"
 QUESTION_DONE = (
     "질문을 담당 {employee}님께 전달했어요. (접수번호 {reference}) 확인 후 답변드릴게요."
 )

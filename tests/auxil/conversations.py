@@ -335,6 +335,23 @@ class ConversationDriver:
             or 0
         )
 
+    async def _intent(self, session: AsyncSession, contact_id: int) -> str | None:
+        return await session.scalar(select(Contact.intent).where(Contact.id == contact_id))
+
+    async def _replies(self, session: AsyncSession, contact_id: int) -> list[str]:
+        """The bot's messages stored after the customer's message ``contact_id``."""
+        rows = await session.scalars(
+            select(Contact.text)
+            .where(
+                Contact.policyholder_id == self.policyholder_id,
+                Contact.id > contact_id,
+                Contact.direction == "out",
+                Contact.sender == ContactSender.BOT,
+            )
+            .order_by(Contact.id)
+        )
+        return list(rows)
+
     async def say(self, text: str) -> tuple[list[str], str | None, list[OpenedRequest]]:
         """Send one message; return the bot's replies, the NLU intent, the requests opened."""
         async with session_scope(self.sessions) as session:
@@ -352,22 +369,12 @@ class ConversationDriver:
                 replies: list[str] = []
                 intent: str | None = None
                 if inbound is not None:
-                    replies = list(
-                        await session.scalars(
-                            select(Contact.text)
-                            .where(
-                                Contact.policyholder_id == self.policyholder_id,
-                                Contact.id > inbound.id,
-                                Contact.direction == "out",
-                                Contact.sender == ContactSender.BOT,
-                            )
-                            .order_by(Contact.id)
-                        )
-                    )
-                    # Read after the replies: the intent was committed with them.
-                    intent = await session.scalar(
-                        select(Contact.intent).where(Contact.id == inbound.id)
-                    )
+                    # The intent first: replies read once it is visible are all there. Replies
+                    # without an intent are a screened message's (or the commit fell between).
+                    intent = await self._intent(session, inbound.id)
+                    replies = await self._replies(session, inbound.id)
+                    if intent is None and replies:
+                        intent = await self._intent(session, inbound.id)
             if inbound is not None and (intent is not None or replies):
                 break
             if loop.time() > deadline:
