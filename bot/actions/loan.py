@@ -4,6 +4,7 @@ The lending rules live in ``bot.services.loans``; the form applies them to each 
 submit has the service check them all again where the request is opened.
 """
 
+import re
 from typing import Any
 
 from bot.actions import texts
@@ -82,6 +83,25 @@ def check_amount(amount: int | None, policy: Policy | None) -> str | None:
     return None if problem is None else refusal(problem)
 
 
+_LOAN_QUESTION = re.compile(r"궁금|얼마까지|얼마나|한도가?\s?(?:얼마|어떻게)|이자가?\s?얼마|\?")
+_LOAN_REQUEST = re.compile(r"신청|받고\s?싶|빌려|해\s?주세요|할게요|할래요|부탁")
+
+
+def asks_about_loans(text: str) -> bool:
+    """Whether a loan message only asks about loans (limit, rate) rather than asking for one."""
+    return bool(_LOAN_QUESTION.search(text)) and not _LOAN_REQUEST.search(text)
+
+
+def loan_limits(policies: list[Policy]) -> str:
+    """Each loanable policy's limit and rate, and how to apply."""
+    lines = [
+        texts.POLICY_LOAN.format(limit=won(p.loan_limit), rate=p.loan_rate).strip()
+        + f" — {p.product} ({p.number})"
+        for p in policies
+    ]
+    return "\n".join([texts.LOAN_LIMITS_HEADER, *lines, texts.LOAN_LIMITS_HOW])
+
+
 class ValidateLoanForm(FormRules):
     """Validate the loan form; pick the policy by itself when there is only one."""
 
@@ -139,6 +159,10 @@ class ValidateLoanForm(FormRules):
         if not policies:
             dispatcher.say(texts.LOAN_NO_POLICY)
             return {"requested_slot": None, "loan_policy": None}
+        if tracker.requested_slot is None and asks_about_loans(tracker.text):
+            # "대출하면 한도가 얼마까지 나와요? 그냥 궁금해서요": a question, not a request.
+            dispatcher.say(loan_limits(policies))
+            return {"requested_slot": None, "loan_policy": None, "loan_amount": None}
         extra: dict[str, Any] = {}
         chosen = changes.get("loan_policy", tracker.get_slot("loan_policy"))
         if chosen is None:

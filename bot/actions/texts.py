@@ -49,6 +49,8 @@ LOAN_DONE = (
     "약관대출 신청을 접수했어요. (접수번호 {reference})\n"
     "담당 {employee}님께 전달했고, 확인 후 등록된 계좌로 입금해 드릴게요."
 )
+LOAN_LIMITS_HEADER = "약관대출은 계약별로 아래 금액까지 받으실 수 있어요."
+LOAN_LIMITS_HOW = "신청하시려면 ‘약관대출 신청할게요’라고 말씀해 주세요."
 LOAN_NOT_SENT = "약관대출 신청을 하지 않았어요. 다른 도움이 필요하시면 말씀해 주세요."
 
 # Partner bookings
