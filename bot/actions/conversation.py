@@ -89,6 +89,10 @@ class AnswerPolicyAction(Action):
     name = "action_answer_policy"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        if tracker.get_slot("pending_offer") == "suggestion":  # the wish it asked for
+            handled = await handled_by_context(dispatcher, tracker, ctx)
+            if handled is not None:
+                return handled
         await say_policies(dispatcher, ctx)
         if _SPECIFIC_QUESTION.search(tracker.text):
             # "수익자를 바꾸려면 어떻게 해요?": the list may not answer it; a person can.
@@ -173,7 +177,12 @@ OFFER_ACTIONS = {
 }
 QUESTION_INTENTS = {"nlu_fallback", "out_of_scope", "ask_policy", "inform", "complaint"}
 # Actions that may leave a question pending_offer answers (a wish, the kind of service).
-CONTEXT_ACTIONS = {"action_record_suggestion", "action_inform", "action_fallback"}
+CONTEXT_ACTIONS = {
+    "action_record_suggestion",
+    "action_inform",
+    "action_fallback",
+    "action_answer_policy",
+}
 
 
 def offer_pending(tracker: Tracker) -> str | None:

@@ -89,6 +89,8 @@ _LOAN_REQUEST = re.compile(r"신청|받고\s?싶|빌려|해\s?주세요|할게�
 
 def asks_about_loans(text: str) -> bool:
     """Whether a loan message only asks about loans (limit, rate) rather than asking for one."""
+    if find_amounts(text):  # "300만원 정도 대출 가능할까요?" asks for that loan
+        return False
     return bool(_LOAN_QUESTION.search(text)) and not _LOAN_REQUEST.search(text)
 
 
