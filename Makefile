@@ -75,9 +75,10 @@ check: $(VENV)/.installed lint ## ruff, mypy and the tests that need no trained 
 	@MILCHAK_TEST_WITHOUT_MODEL=1 $(VENV)/bin/python -m pytest -q -ra -m "not browser"
 
 # Held-out scores of the trained model, Rasa's own held-out report and 5-fold cross-validation
-# on data/nlu; reports land in reports/.
-eval: setup ## NLU held-out scores and 5-fold cross-validation, reports in reports/
+# on data/nlu (reports land in reports/), then the conversation tests' pass rates per file.
+eval: setup ## NLU held-out scores, 5-fold cross-validation (reports in reports/), conversation pass rates
 	@$(VENV)/bin/python scripts/eval_nlu.py --model $(MODEL) --rasa-test --cross-validation --folds 5
+	@$(VENV)/bin/python scripts/eval_conversations.py
 
 # Fast gate on the held-out set with the trained model (never retrains): intent macro-F1 >= 0.93
 # and normalised-value exact match >= 0.95.

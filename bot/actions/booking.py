@@ -2,17 +2,44 @@
 lineal family (직계존비속) only."""
 
 import dataclasses
-from datetime import date
+import re
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot import clock
 from bot.actions import texts
-from bot.actions.common import form_run_key, open_and_tell, reset_form, yes_no_buttons
-from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker, slot_set
+from bot.actions.common import (
+    FormRules,
+    cancelled_this_turn,
+    form_run_key,
+    is_cancellation,
+    open_and_tell,
+    reset_form,
+    yes_no_buttons,
+    yes_or_no,
+)
+from bot.actions.sdk import (
+    Action,
+    Context,
+    Dispatcher,
+    Event,
+    Tracker,
+    followup,
+    slot_set,
+)
 from bot.db.models import Partner
-from nlu.dates import parse_date
+from nlu.dates import (
+    When,
+    date_in_answer,
+    find_dates,
+    last_day,
+    when_from_iso,
+    when_label,
+)
+from nlu.events import booking_event
+from nlu.places import find_place
 from nlu.relations import RELATION_LABELS, find_relations, is_eligible, relation_code
 
 
@@ -65,15 +92,68 @@ def without_other_kinds_answers(tracker: Tracker) -> Tracker | None:
     ]
     fresh = {name: None for name in ANSWER_SLOTS}
     fresh.update({k: v for k, v in tracker.slots_to_validate().items() if k != asked})
-    return dataclasses.replace(
-        tracker, slots={**tracker.slots, **fresh, "booking_kind": new_kind}, events=kept
-    )
+    # Nothing of the new booking has been asked yet: the message is its opening message.
+    slots = {**tracker.slots, **fresh, "booking_kind": new_kind, "requested_slot": None}
+    return dataclasses.replace(tracker, slots=slots, events=kept)
 
 
-class ValidateBookingForm(FormValidator):
+# Intents of a message that is no answer when it names no place either.
+OFF_TOPIC = frozenset({"out_of_scope", "nlu_fallback", "ask_policy", "thank", "greet"})
+# "제 집이 팔려서 …": the speaker's own event, though no kinship word is said.
+_FIRST_PERSON = re.compile(r"(?<![가-힣])(?:제|저희|우리|내|저)\s")
+
+# A funeral has begun by the time it is booked: the day of death ("어제 돌아가셨어요") is its
+# date for the partner, up to a 3일장 ago.
+FUNERAL_DAYS_BACK = 3
+
+
+def too_early(value: When, kind: str, today: date) -> bool:
+    """Whether a booking's date is already over (a funeral's may have begun recently)."""
+    back = FUNERAL_DAYS_BACK if kind == "funeral" else 0
+    return last_day(value) < today - timedelta(days=back)
+
+
+def given_in(tracker: Tracker) -> dict[str, str]:
+    """The relation, date and place the latest message states, as the customer said them."""
+    text = tracker.text
+    found: dict[str, str] = {}
+    # "딸 말고 아들이요", "12월 12일 말고 19일": what comes after 말고 / 아니고 is meant.
+    meant = re.split(r"말고|아니고|아니라", text)[-1]
+    relations = find_relations(meant) or find_relations(text)
+    if relations:
+        # relation_code picks the family member over the speaker
+        found["event_relation"] = meant if find_relations(meant) else text
+    elif tracker.requested_slot is None and _FIRST_PERSON.search(text + " "):
+        found["event_relation"] = "본인"
+    dates = find_dates(meant, clock.clock.seoul_now()) or find_dates(text, clock.clock.seoul_now())
+    if dates:
+        found["event_date"] = dates[-1].text
+    span = find_place(text)
+    place = span.text if span else learned_place(tracker)
+    if place:
+        found["event_place"] = place
+    return found
+
+
+def learned_place(tracker: Tracker) -> str | None:
+    """The ``place`` DIET tagged in the latest message, from its first to its last span."""
+    spans = [
+        e
+        for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") == "place" and isinstance(e.get("start"), int)
+    ]
+    if not spans:
+        return None
+    start = min(int(e["start"]) for e in spans)
+    end = max(int(e["end"]) for e in spans)
+    return tracker.text[start:end] or None
+
+
+class ValidateBookingForm(FormRules):
     """Check relation eligibility, understand the date, take the place, confirm."""
 
     name = "validate_booking_form"
+    form = "booking_form"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         fresh = without_other_kinds_answers(tracker)
@@ -92,7 +172,7 @@ class ValidateBookingForm(FormValidator):
             return {"event_relation": None}
         if not is_eligible(code):
             noun = texts.BOOKING_NOUN[kind_of(tracker)]
-            spans = find_relations(str(value))
+            spans = [s for s in find_relations(str(value)) if s.value == code]
             said = spans[0].text if spans else str(value).strip()
             dispatcher.say(texts.RELATION_INELIGIBLE.format(relation=said, noun=noun))
             # End the form: the submit action sees an ineligible relation and opens nothing.
@@ -102,13 +182,15 @@ class ValidateBookingForm(FormValidator):
     async def validate_event_date(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
-        today = clock.clock.seoul_now()
-        parsed = parse_date(str(value or ""), today)
+        now = clock.clock.seoul_now()
+        text = str(value or "")
+        # A value already normalised (2027-03, 2026-W49) or a customer's answer (내년 3월쯤요).
+        parsed = when_from_iso(text) or date_in_answer(text, now)
         if parsed is None:
             dispatcher.say(texts.DATE_UNREADABLE)
             return {"event_date": None}
-        if parsed < today.date():
-            dispatcher.say(texts.DATE_PAST.format(date=parsed.isoformat()))
+        if too_early(parsed, kind_of(tracker), now.date()):
+            dispatcher.say(texts.DATE_PAST.format(date=when_label(parsed)))
             return {"event_date": None}
         return {"event_date": parsed.isoformat()}
 
@@ -116,6 +198,13 @@ class ValidateBookingForm(FormValidator):
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
         place = str(value or "").strip()
+        if find_place(place) is None and not learned_place(tracker):
+            if given_in(tracker):
+                # "12월 19일이에요", "딸 말고 아들이요": a correction (see after_validation).
+                return {"event_place": None}
+            if tracker.intent in OFF_TOPIC or place.endswith("?"):
+                dispatcher.say(texts.NOT_AN_ANSWER)
+                return {"event_place": None}
         if len(place) < 2:
             dispatcher.say(texts.PLACE_TOO_SHORT)
             return {"event_place": None}
@@ -124,23 +213,51 @@ class ValidateBookingForm(FormValidator):
     async def validate_booking_confirm(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
-        if tracker.intent in ("affirm", "deny"):
-            return {"booking_confirm": tracker.intent == "affirm"}
-        dispatcher.say(texts.YES_NO_AGAIN)
+        answer = yes_or_no(tracker)
+        if answer is not None:
+            return {"booking_confirm": answer}
+        if not given_in(tracker):  # else a correction ("날짜는 12월 6일이에요"): see below
+            dispatcher.say(texts.YES_NO_AGAIN)
         return {"booking_confirm": None}
 
     async def after_validation(
         self, changes: dict[str, Any], dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
-        # "아버지 장례 도와주세요": the opening message may already say whose event it is.
-        if tracker.get_slot("event_relation") or "event_relation" in changes:
+        """Take every other answer the message gives (whose, when, where), checked like answers.
+
+        "이달 30일에 아빠 이사해요" fills the relation and the date at once; an answer to one
+        question may carry another ("어머니가 12월 19일에 이사하세요"). A slot the form holds is
+        never replaced, and the one just asked is the form's own answer.
+        """
+        if changes.get("requested_slot", "") is None:
+            return self.forget_if_declined(changes)
+        asked = tracker.requested_slot
+        if is_cancellation(tracker.text):
             return {}
-        if tracker.intent not in ("book_moving", "book_funeral", "book_wedding"):
-            return {}
-        code = relation_code(tracker.text)
-        if code is None or code == "other":
-            return {}
-        return {"event_relation": code}
+        if asked is not None and asked not in tracker.slots_to_validate():
+            return {}  # not an answer (a question, a topic switch): the form may step aside
+        # An answer that is not one for the question but names a relation, date or place
+        # replaces the one held: a correction ("날짜는 12월 6일로 해 주세요").
+        correcting = asked is not None and changes.get(asked, "") is None
+        extra: dict[str, Any] = {}
+        for slot, said in given_in(tracker).items():
+            held = tracker.get_slot(slot) and not correcting
+            if slot == asked or slot in changes or held:
+                continue
+            validate = getattr(self, f"validate_{slot}")
+            result = await validate(said, dispatcher, tracker, ctx)
+            extra.update(result)
+            if result.get("requested_slot", "") is None:
+                return {**extra, **self.forget_if_declined({**changes, **extra})}
+        return extra
+
+    @staticmethod
+    def forget_if_declined(changes: dict[str, Any]) -> dict[str, Any]:
+        """After a refusal the form ends here: forget the booking, so nothing is submitted."""
+        relation = changes.get("event_relation")
+        if relation and not is_eligible(str(relation)):
+            return {**{name: None for name in ANSWER_SLOTS}, "booking_kind": None}
+        return {}
 
 
 class AskEventRelation(Action):
@@ -181,9 +298,7 @@ class AskBookingConfirm(Action):
             texts.BOOKING_CONFIRM.format(
                 noun=texts.BOOKING_NOUN[kind],
                 relation=relation_label(tracker.get_slot("event_relation")),
-                date=date.fromisoformat(str(tracker.get_slot("event_date"))).strftime(
-                    "%Y년 %m월 %d일"
-                ),
+                date=date_label(tracker.get_slot("event_date")),
                 place=tracker.get_slot("event_place"),
                 partner=partner.name if partner else "제휴사",
                 discount=partner.discount if partner else "할인",
@@ -191,6 +306,12 @@ class AskBookingConfirm(Action):
             yes_no_buttons(),
         )
         return []
+
+
+def date_label(value: Any) -> str:
+    """The booking's date as the customer and the employee read it (2027년 3월 중)."""
+    when = when_from_iso(str(value or ""))
+    return when_label(when) if when is not None else str(value or "")
 
 
 INELIGIBLE_OPENING = texts.RELATION_INELIGIBLE.split("{", 1)[0]
@@ -219,12 +340,11 @@ def booking_problem(tracker: Tracker, kind: str) -> str | None:
         return texts.RELATION_INELIGIBLE.format(
             relation=relation_label(str(relation)), noun=texts.BOOKING_NOUN[kind]
         )
-    try:
-        event_date = date.fromisoformat(str(tracker.get_slot("event_date")))
-    except ValueError:
+    event_date = when_from_iso(str(tracker.get_slot("event_date") or ""))
+    if event_date is None:
         return texts.DATE_UNREADABLE
-    if event_date < clock.today():
-        return texts.DATE_PAST.format(date=event_date.isoformat())
+    if too_early(event_date, kind, clock.today()):
+        return texts.DATE_PAST.format(date=when_label(event_date))
     if len(str(tracker.get_slot("event_place") or "").strip()) < 2:
         return texts.PLACE_TOO_SHORT
     return None
@@ -237,7 +357,10 @@ class SubmitBooking(Action):
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         kind = kind_of(tracker)
-        if kind not in texts.BOOKING_NOUN:
+        if kind not in texts.BOOKING_NOUN or cancelled_this_turn(tracker):
+            return reset_form("booking_form")
+        if said_this_turn(tracker, INELIGIBLE_OPENING):
+            # The form has just refused this booking and said why.
             return reset_form("booking_form")
         noun = texts.BOOKING_NOUN[kind]
         relation = tracker.get_slot("event_relation")
@@ -263,7 +386,7 @@ class SubmitBooking(Action):
             dispatcher,
             ctx,
             kind=kind,
-            summary=f"{noun} 서비스: {label}, {event_date}, {place}",
+            summary=f"{noun} 서비스: {label}, {date_label(event_date)}, {place}",
             message=texts.BOOKING_DONE,
             details={
                 "relation": relation,
@@ -282,3 +405,21 @@ class SubmitBooking(Action):
                 texts.FUNERAL_DONE_EXTRA.format(partner=partner.name, phone=partner.phone)
             )
         return reset_form("booking_form")
+
+
+def booking_statement(tracker: Tracker) -> str | None:
+    """The booking a message outside any form states, or None.
+
+    "이달 30일에 아빠 이사해요", "장모님이 돌아가셨어요": an event word together with when or whose
+    it is. An event word alone ("이사 갈 때 주소는 어떻게 바꿔요?") is not taken as a booking.
+    """
+    kind = booking_event(tracker.text)
+    if kind is None:
+        return None
+    says_more = find_relations(tracker.text) or find_dates(tracker.text, clock.clock.seoul_now())
+    return kind if says_more else None
+
+
+def start_booking(kind: str) -> list[Event]:
+    """Start the booking form for ``kind``; it takes what the message says at activation."""
+    return [slot_set("booking_kind", kind), followup("booking_form")]

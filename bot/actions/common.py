@@ -1,9 +1,12 @@
-"""Lookups and small pieces shared by the actions."""
+"""Lookups and small pieces shared by the actions, and the base of every form's validator."""
+
+import re
+from typing import ClassVar
 
 from sqlalchemy import select
 
 from bot.actions import texts
-from bot.actions.sdk import Context, Dispatcher, Event, Tracker, slot_set
+from bot.actions.sdk import Context, Dispatcher, Event, FormValidator, Tracker, slot_set
 from bot.db.models import Department, Employee, Policy, Request
 from bot.services.requests import open_request
 from bot.services.turns import TurnTaken, claim_turn
@@ -147,3 +150,85 @@ async def open_and_tell(
 
 def yes_no_buttons(yes: str = texts.YES, no: str = texts.NO) -> list[dict[str, str]]:
     return [{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}]
+
+
+# "관둘게요", "접수하지 말아 주세요", "신청 철회할게요": the customer drops the request in progress.
+# Only short messages count: a complaint that tells of a cancelled contract is no cancellation.
+_CANCELLATION = re.compile(
+    r"관둘|관두|관둬|그만\s?(?:할|하|둘|두|둬)|취소(?:할|해|하고|하겠|요|$)|철회|없던\s?(?:걸|것|일)로|"
+    r"(?:접수|신청|진행|예약)(?:는|은)?\s?(?:하지|안\s?하|안\s?해|말아|마세요|마요|마)|"
+    r"하지\s?(?:말아|마세요|마요)|안\s?할(?:래|게)|안\s?하(?:겠|려|고\s?싶)|안\s?해도\s?돼|"
+    r"필요\s?없|다음에\s?(?:할|하)|생각\s?(?:해|좀)\s?볼게|마음이?\s?바뀌|안\s?하는\s?게\s?낫|"
+    r"고마\s?됐|그만\s?됐|됐(?:어요|습니다|심더)\s?(?:그만|취소|다음)"
+)
+CANCELLATION_MAX_LENGTH = 60
+# Where any text is an answer (what happened), only a message that says little else counts.
+FREE_TEXT_CANCELLATION_MAX_LENGTH = 15
+
+
+def is_cancellation(text: str, *, max_length: int = CANCELLATION_MAX_LENGTH) -> bool:
+    """Whether a short message drops the request in progress, however indirectly it says so."""
+    compact = text.strip()
+    return len(compact) <= max_length and bool(_CANCELLATION.search(compact))
+
+
+CANCELLED_PATTERN = re.compile(re.escape(texts.CANCELLED).replace(re.escape("{what}"), ".*"))
+
+
+def cancelled_this_turn(tracker: Tracker) -> bool:
+    """Whether the bot has just told the customer the form was cancelled."""
+    return any(CANCELLED_PATTERN.fullmatch(text) for text in tracker.bot_texts_this_turn())
+
+
+def cancellation_events(form: str, dispatcher: Dispatcher) -> list[Event]:
+    """Say the form was cancelled and forget its answers."""
+    what = texts.FORM_NAMES.get(form, "신청")
+    dispatcher.say(texts.CANCELLED.format(what=texts.josa(what, "을/를")))
+    return reset_form(form)
+
+
+class FormRules(FormValidator):
+    """What every form does: a message that drops the request ends the form, whichever
+    question it answers (the NLU may read "관둘게요" as an answer rather than ``cancel``).
+
+    For free-text slots in ``free_text`` (a complaint's story) only a very short message is
+    read as a cancellation.
+    """
+
+    form: ClassVar[str]
+    free_text: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.form_slots = frozenset(FORM_SLOTS[cls.form])
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        asked = tracker.requested_slot
+        limit = (
+            FREE_TEXT_CANCELLATION_MAX_LENGTH
+            if asked in self.free_text
+            else CANCELLATION_MAX_LENGTH
+        )
+        if (
+            tracker.active_loop_name == self.form
+            and asked in tracker.slots_to_validate()
+            and is_cancellation(tracker.text, max_length=limit)
+        ):
+            return cancellation_events(self.form, dispatcher)
+        return await super().run(dispatcher, tracker, ctx)
+
+
+_YES = re.compile(r"(?:네|넵|넹|예|응|웅|ㅇㅇ|그래|좋아|맞아|맞습니다|맞아요|부탁|접수해|신청해)")
+_NO = re.compile(r"(?:아니|아뇨|아녀|놉|ㄴㄴ|싫어|안\s?돼)")
+
+
+def yes_or_no(tracker: Tracker) -> bool | None:
+    """A 네 / 아니요 answer: the intent, or else how the reply begins ("네네 감사합니다")."""
+    if tracker.intent in ("affirm", "deny"):
+        return tracker.intent == "affirm"
+    text = tracker.text.strip()
+    if _NO.match(text):
+        return False
+    if _YES.match(text):
+        return True
+    return None

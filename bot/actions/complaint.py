@@ -4,17 +4,49 @@ import re
 from typing import Any
 
 from bot.actions import texts
-from bot.actions.common import form_run_key, open_and_tell, reset_form
-from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker, button
+from bot.actions.common import (
+    FormRules,
+    cancelled_this_turn,
+    form_run_key,
+    open_and_tell,
+    reset_form,
+)
+from bot.actions.sdk import Action, Context, Dispatcher, Event, Tracker, button
 from bot.db.models import RequestKind
 
 # Words that give a complaint's category away, so the bot need not ask.
 CATEGORY_KEYWORDS = {
-    "보험금 지급": ("보험금", "청구", "지급", "보상"),
+    "보험금 지급": ("보험금", "청구", "지급", "보상", "심사"),
     "대출": ("대출", "약대", "이자", "이율"),
-    "보험료·수납": ("보험료", "자동이체", "수납", "납입", "출금", "빠져"),
+    "보험료·수납": (
+        "보험료",
+        "자동이체",
+        "수납",
+        "납입",
+        "출금",
+        "빠져",
+        "인출",
+        "이중",
+        "중복",
+        "두 번",
+        "두번",
+    ),
     "해지·환급": ("해지", "환급", "해약"),
-    "직원 응대": ("직원", "설계사", "상담원", "불친절", "응대", "전화를 안"),
+    "직원 응대": (
+        "직원",
+        "설계사",
+        "상담원",
+        "불친절",
+        "응대",
+        "전화를 안",
+        "권유",
+        "판촉",
+        "무례",
+        "반말",
+        "태도",
+        "연락이 없",
+        "연락을 안",
+    ),
     "제휴 서비스": ("트랜스팩", "이사", "임종의 전화", "장례", "그린그린", "결혼", "카드"),
 }
 MIN_DETAILS = 8  # characters beyond the generic words: "불만 접수할래요" still asks what happened
@@ -35,10 +67,12 @@ def guess_category(text: str) -> str | None:
     return None
 
 
-class ValidateComplaintForm(FormValidator):
-    """Take category and details from the opening message when it already says them."""
+class ValidateComplaintForm(FormRules):
+    """Keep what happened when the opening message already tells it; ask the category."""
 
     name = "validate_complaint_form"
+    form = "complaint_form"
+    free_text = frozenset({"complaint_details"})
 
     async def validate_complaint_category(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
@@ -58,13 +92,10 @@ class ValidateComplaintForm(FormValidator):
         resuming = tracker.get_slot("complaint_category") is not None
         if tracker.intent != "complaint" or tracker.get_slot("complaint_details") or resuming:
             return {}
-        extra: dict[str, Any] = {}
+        # The story is kept as the details; the category is still chosen from the buttons.
         if says_what_happened(tracker.text):
-            extra["complaint_details"] = tracker.text.strip()
-            category = guess_category(tracker.text)
-            if category and not tracker.get_slot("complaint_category"):
-                extra["complaint_category"] = category
-        return extra
+            return {"complaint_details": tracker.text.strip()}
+        return {}
 
 
 class AskComplaintCategory(Action):
@@ -83,6 +114,8 @@ class SubmitComplaint(Action):
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         """Open the complaint request and apologise with its reference."""
+        if cancelled_this_turn(tracker):
+            return reset_form("complaint_form")
         category = str(tracker.get_slot("complaint_category") or "기타")
         details = str(tracker.get_slot("complaint_details") or "")
         await open_and_tell(

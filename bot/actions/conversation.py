@@ -1,9 +1,11 @@
 """Actions outside forms: greeting, policy answers, offers, suggestions, fallback, form control."""
 
+import re
 from datetime import date
 
 from bot import clock
 from bot.actions import texts
+from bot.actions.booking import booking_statement, start_booking
 from bot.actions.common import (
     FORM_SLOTS,
     employee_of,
@@ -13,6 +15,7 @@ from bot.actions.common import (
     previous_action,
     reset_form,
     yes_no_buttons,
+    yes_or_no,
 )
 from bot.actions.sdk import (
     Action,
@@ -28,6 +31,7 @@ from bot.config import get_settings
 from bot.db.models import Policy, RequestKind
 from bot.services.labels import POLICY_STATUS_LABELS, won
 from bot.services.policy_history import CYCLE_LABELS
+from nlu.events import booking_event
 
 
 class GreetAction(Action):
@@ -36,6 +40,10 @@ class GreetAction(Action):
     name = "action_greet"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        kind = booking_statement(tracker)  # "안녕하세요, 다음주에 아빠가 이사해요"
+        if kind is not None:
+            dispatcher.say(texts.GREETING.format(name=ctx.policyholder.name))
+            return start_booking(kind)
         buttons = [button(title, payload) for title, payload in texts.MENU]
         dispatcher.say(texts.GREETING.format(name=ctx.policyholder.name), buttons)
         return []
@@ -91,6 +99,9 @@ class OfferCallbackAction(Action):
     name = "action_offer_callback"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        if offer_pending(tracker) == "question" and _PASS_ON.search(tracker.text):
+            # "네 담당자분께 전달해 주세요" after "이 질문을 담당 직원에게 전달해 드릴까요?"
+            return await accept_offer("question", dispatcher, tracker, ctx)
         owner = await employee_of(ctx)
         if owner is None:
             dispatcher.say(texts.NO_EMPLOYEE.format(phone=get_settings().company_phone))
@@ -134,11 +145,103 @@ class FallbackAction(Action):
     name = "action_fallback"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        # "시어머니께서 어젯밤 돌아가셨어요" may not read as a booking: the event it states is one;
+        # "아뇨 이름만 알면 돼요" answers the offer just made.
+        handled = await handled_by_context(dispatcher, tracker, ctx)
+        if handled is not None:
+            return handled
         dispatcher.say(texts.FALLBACK, yes_no_buttons(texts.FALLBACK_YES))
         return [slot_set("pending_offer", "question")]
 
 
 OFFER_ACTIONS = {"action_offer_callback", "action_offer_card", "action_fallback"}
+# Actions that may leave a question pending_offer answers (a wish, the kind of service).
+CONTEXT_ACTIONS = {"action_record_suggestion", "action_inform", "action_fallback"}
+
+
+def offer_pending(tracker: Tracker) -> str | None:
+    """The offer the bot's last message made (callback, card, question), if any."""
+    offer = tracker.get_slot("pending_offer")
+    if offer and previous_action(tracker) in OFFER_ACTIONS:
+        return str(offer)
+    return None
+
+
+_PASS_ON = re.compile(r"전달|넘겨|물어봐|확인해|알려\s?주")
+_PARTNER_SERVICE = re.compile(r"제휴|할인\s?(?:서비스|혜택)")
+_SUGGESTION_WORDS = re.compile(
+    r"건의|제안|의견|말씀|드릴|드리고|싶어요|싶은데요|싶은|게|거|것|하나|있어요|있는데요|있습니다|좀|요|\s"
+)
+
+
+async def handled_by_context(
+    dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+) -> list[Event] | None:
+    """What a message means given the bot's last question, whatever its intent; None if nothing.
+
+    A 네 / 아니요 (or "담당자분께 전달해 주세요") to an offer, a suggestion told after "어떤
+    의견인지 말씀해 주세요", the kind of partner service after it was asked, a stated event.
+    """
+    offer = offer_pending(tracker)
+    if offer is not None:
+        answer = yes_or_no(tracker)
+        if answer is True or (offer == "question" and _PASS_ON.search(tracker.text)):
+            return await accept_offer(offer, dispatcher, tracker, ctx)
+        if answer is False:
+            dispatcher.say(texts.OFFER_DECLINED)
+            return [slot_set("pending_offer", None)]
+    waiting = tracker.get_slot("pending_offer")
+    if waiting == "suggestion" and previous_action(tracker) in CONTEXT_ACTIONS:
+        return [slot_set("pending_offer", None), *await record_suggestion(dispatcher, ctx, tracker)]
+    kind = booking_event(tracker.text)
+    if waiting == "booking_kind" and kind and previous_action(tracker) in CONTEXT_ACTIONS:
+        return [slot_set("pending_offer", None), *start_booking(kind)]
+    kind = booking_statement(tracker)
+    if kind is not None:
+        return [slot_set("pending_offer", None), *start_booking(kind)]
+    if _PARTNER_SERVICE.search(tracker.text) and booking_event(tracker.text) is None:
+        buttons = [button(title, payload) for title, payload in texts.BOOKING_KIND_BUTTONS]
+        dispatcher.say(texts.ASK_BOOKING_KIND, buttons)
+        return [slot_set("pending_offer", "booking_kind")]
+    return None
+
+
+async def accept_offer(
+    offer: str, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
+) -> list[Event]:
+    """Open the call-back, card or question request the customer said yes to."""
+    if offer == "callback":
+        await open_and_tell(
+            dispatcher,
+            ctx,
+            kind=RequestKind.CALLBACK,
+            summary="담당 직원의 연락(전화)을 요청했어요.",
+            message=texts.CALLBACK_DONE,
+            idempotency_key=offer_key(tracker, offer),
+        )
+    elif offer == "card":
+        await open_and_tell(
+            dispatcher,
+            ctx,
+            kind=RequestKind.CARD,
+            summary="국제-국민카드 발급을 신청했어요.",
+            message=texts.CARD_DONE,
+            idempotency_key=offer_key(tracker, offer),
+        )
+    else:
+        unanswered = tracker.last_user_texts({"nlu_fallback", "out_of_scope"})
+        # The question is the message the bot could not answer, not this "네, 전달해 주세요".
+        question = next((t for t in unanswered if t != tracker.text), tracker.text)
+        await open_and_tell(
+            dispatcher,
+            ctx,
+            kind=RequestKind.QUESTION,
+            summary=f"챗봇이 답하지 못한 질문: {question}",
+            message=texts.QUESTION_DONE,
+            details={"question": question},
+            idempotency_key=offer_key(tracker, str(offer)),
+        )
+    return [slot_set("pending_offer", None)]
 
 
 class AcceptOfferAction(Action):
@@ -147,41 +250,28 @@ class AcceptOfferAction(Action):
     name = "action_accept_offer"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
-        offer = tracker.get_slot("pending_offer")
-        if offer is None or previous_action(tracker) not in OFFER_ACTIONS:
-            dispatcher.utter("utter_how_can_i_help")
-            return [slot_set("pending_offer", None)]
-        if offer == "callback":
-            await open_and_tell(
-                dispatcher,
-                ctx,
-                kind=RequestKind.CALLBACK,
-                summary="담당 직원의 연락(전화)을 요청했어요.",
-                message=texts.CALLBACK_DONE,
-                idempotency_key=offer_key(tracker, offer),
-            )
-        elif offer == "card":
-            await open_and_tell(
-                dispatcher,
-                ctx,
-                kind=RequestKind.CARD,
-                summary="국제-국민카드 발급을 신청했어요.",
-                message=texts.CARD_DONE,
-                idempotency_key=offer_key(tracker, offer),
-            )
-        else:
-            unanswered = tracker.last_user_texts({"nlu_fallback", "out_of_scope"})
-            question = unanswered[0] if unanswered else tracker.text
-            await open_and_tell(
-                dispatcher,
-                ctx,
-                kind=RequestKind.QUESTION,
-                summary=f"챗봇이 답하지 못한 질문: {question}",
-                message=texts.QUESTION_DONE,
-                details={"question": question},
-                idempotency_key=offer_key(tracker, str(offer)),
-            )
+        offer = offer_pending(tracker)
+        if offer is not None:
+            return await accept_offer(offer, dispatcher, tracker, ctx)
+        handled = await handled_by_context(dispatcher, tracker, ctx)
+        if handled is not None:  # "네, 어머니가 돌아가셨어요": no offer to accept
+            return handled
+        dispatcher.utter("utter_how_can_i_help")
         return [slot_set("pending_offer", None)]
+
+
+class InformAction(Action):
+    """A statement outside any form: what it answers, the booking it tells of, or else ask
+    what is needed."""
+
+    name = "action_inform"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        handled = await handled_by_context(dispatcher, tracker, ctx)
+        if handled is not None:
+            return handled
+        dispatcher.utter("utter_how_can_i_help")
+        return []
 
 
 class DeclineOfferAction(Action):
@@ -194,21 +284,35 @@ class DeclineOfferAction(Action):
         return [slot_set("pending_offer", None)]
 
 
+async def record_suggestion(dispatcher: Dispatcher, ctx: Context, tracker: Tracker) -> list[Event]:
+    """Open the suggestion request with the customer's words."""
+    await open_and_tell(
+        dispatcher,
+        ctx,
+        kind=RequestKind.SUGGESTION,
+        summary=tracker.text,
+        message=texts.SUGGESTION_DONE,
+        details={"wish": tracker.text},
+    )
+    return []
+
+
 class RecordSuggestionAction(Action):
-    """Record a service wish and route it to the employee; reports count them."""
+    """Record a service wish and route it to the employee; reports count them.
+
+    "건의드릴 게 하나 있어요" says no wish yet: the bot asks for it and records the next message.
+    """
 
     name = "action_record_suggestion"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
-        await open_and_tell(
-            dispatcher,
-            ctx,
-            kind=RequestKind.SUGGESTION,
-            summary=tracker.text,
-            message=texts.SUGGESTION_DONE,
-            details={"wish": tracker.text},
-        )
-        return []
+        handled = await handled_by_context(dispatcher, tracker, ctx)
+        if handled is not None:
+            return handled
+        if len(_SUGGESTION_WORDS.sub("", tracker.text)) < 4:
+            dispatcher.say(texts.SUGGESTION_ASK)
+            return [slot_set("pending_offer", "suggestion")]
+        return await record_suggestion(dispatcher, ctx, tracker)
 
 
 class CancelFormAction(Action):

@@ -7,13 +7,32 @@ submit has the service check them all again where the request is opened.
 from typing import Any
 
 from bot.actions import texts
-from bot.actions.common import form_run_key, reset_form, tell_opened, yes_no_buttons
-from bot.actions.sdk import Action, Context, Dispatcher, Event, FormValidator, Tracker, button
+from bot.actions.common import (
+    FormRules,
+    cancelled_this_turn,
+    form_run_key,
+    reset_form,
+    tell_opened,
+    yes_no_buttons,
+    yes_or_no,
+)
+from bot.actions.sdk import Action, Context, Dispatcher, Event, Tracker, button
 from bot.db.models import Policy
 from bot.services import loans
 from bot.services.labels import won
 from bot.services.loans import MIN_LOAN, LoanProblem, LoanRefused
 from nlu.money import find_amounts, parse_amount
+
+
+def amount_in_answer(text: str) -> int | None:
+    """The amount a reply to "얼마를 빌리고 싶으세요?" gives: a clean amount, or else the one
+    amount the reply names ("그럼 한도까지 300만원 해주세요")."""
+    found = parse_amount(text)
+    if found is not None:
+        return found
+    values = {int(s.value) for s in find_amounts(text)}
+    return values.pop() if len(values) == 1 else None
+
 
 __all__ = ["MIN_LOAN", "check_amount", "loanable_policies"]
 
@@ -29,7 +48,17 @@ def match_policy(text: str, policies: list[Policy]) -> Policy | None:
         if policy.number.upper() in compact:
             return policy
     named = [p for p in policies if p.product.replace(" ", "") in compact]
+    if not named:
+        # 암보험이요, 종신보험으로: the product's name without 무배당 / 유배당 is enough.
+        named = [p for p in policies if _short_product(p.product) in compact]
     return named[0] if len(named) == 1 else None
+
+
+def _short_product(product: str) -> str:
+    """무배당종신보험 → 종신, 무배당암보험 → 암보험 (one syllable is too little to go on)."""
+    short = product.replace(" ", "").removeprefix("무배당").removeprefix("유배당")
+    stem = short.removesuffix("보험")
+    return stem if len(stem) >= 2 else short
 
 
 def refusal(problem: LoanProblem) -> str:
@@ -53,10 +82,11 @@ def check_amount(amount: int | None, policy: Policy | None) -> str | None:
     return None if problem is None else refusal(problem)
 
 
-class ValidateLoanForm(FormValidator):
+class ValidateLoanForm(FormRules):
     """Validate the loan form; pick the policy by itself when there is only one."""
 
     name = "validate_loan_form"
+    form = "loan_form"
 
     async def validate_loan_policy(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
@@ -77,7 +107,7 @@ class ValidateLoanForm(FormValidator):
     async def validate_loan_amount(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
-        amount = value if isinstance(value, int) else parse_amount(str(value or ""))
+        amount = value if isinstance(value, int) else amount_in_answer(str(value or ""))
         policies = await loanable_policies(ctx)
         policy = match_policy(str(tracker.get_slot("loan_policy") or ""), policies)
         problem = check_amount(amount, policy)
@@ -89,8 +119,16 @@ class ValidateLoanForm(FormValidator):
     async def validate_loan_confirm(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
-        if tracker.intent in ("affirm", "deny"):
-            return {"loan_confirm": tracker.intent == "affirm"}
+        answer = yes_or_no(tracker)
+        if answer is not None:
+            return {"loan_confirm": answer}
+        amount = amount_in_answer(tracker.text)
+        if amount is not None:
+            # "250만원으로 바꿔 주세요": a new amount, checked like an answer; confirm again.
+            return {
+                **await self.validate_loan_amount(amount, dispatcher, tracker, ctx),
+                "loan_confirm": None,
+            }
         dispatcher.say(texts.YES_NO_AGAIN)
         return {"loan_confirm": None}
 
@@ -186,6 +224,8 @@ class SubmitLoan(Action):
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         confirmed = tracker.get_slot("loan_confirm")
+        if cancelled_this_turn(tracker):
+            return reset_form("loan_form")
         if confirmed is True:
             amount = tracker.get_slot("loan_amount")
             try:

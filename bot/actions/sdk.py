@@ -21,6 +21,11 @@ def active_loop(name: str | None) -> Event:
     return {"event": "active_loop", "name": name}
 
 
+def followup(action: str) -> Event:
+    """Run ``action`` next, without asking the policies (Rasa's FollowupAction)."""
+    return {"event": "followup", "name": action}
+
+
 def button(title: str, payload: str) -> dict[str, str]:
     return {"title": title, "payload": payload}
 
@@ -74,6 +79,21 @@ class Tracker:
                 stamp = event.get("timestamp")
                 return float(stamp) if isinstance(stamp, int | float) else None
         return None
+
+    @property
+    def requested_slot(self) -> str | None:
+        value = self.slots.get("requested_slot")
+        return str(value) if value else None
+
+    def bot_texts_this_turn(self) -> list[str]:
+        """What the bot has said since the latest user message."""
+        said = []
+        for event in reversed(self.events):
+            if event.get("event") == "user":
+                break
+            if event.get("event") == "bot":
+                said.append(str(event.get("text") or ""))
+        return said[::-1]
 
     def slots_to_validate(self) -> dict[str, Any]:
         """Slots filled since the last user message: the candidates a form validator checks."""
@@ -140,10 +160,17 @@ class FormValidator(Action):
     the form asks again.
     """
 
+    # The form's own slots; others set in the same turn (booking_kind from any book_* intent)
+    # are not this form's answers, and returning them would stop Rasa from rejecting the form
+    # when the message answered nothing (so a topic switch would never reach its rule).
+    form_slots: ClassVar[frozenset[str] | None] = None
+
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
         events: list[Event] = []
         changes: dict[str, Any] = {}
         for slot, value in tracker.slots_to_validate().items():
+            if self.form_slots is not None and slot not in self.form_slots:
+                continue
             validate = getattr(self, f"validate_{slot}", None)
             result = await validate(value, dispatcher, tracker, ctx) if validate else {slot: value}
             changes.update(result)

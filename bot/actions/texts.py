@@ -52,6 +52,12 @@ LOAN_DONE = (
 LOAN_NOT_SENT = "약관대출 신청을 하지 않았어요. 다른 도움이 필요하시면 말씀해 주세요."
 
 # Partner bookings
+ASK_BOOKING_KIND = "어떤 제휴 서비스가 필요하세요? 이사, 장례, 결혼 중에서 골라 주세요."
+BOOKING_KIND_BUTTONS = (
+    ("이사", "/book_moving"),
+    ("장례", "/book_funeral"),
+    ("결혼", "/book_wedding"),
+)
 BOOKING_NOUN = {"moving": "이사", "funeral": "장례", "wedding": "결혼"}
 ASK_RELATION = {
     "moving": "누구의 이사인가요? (예: 본인, 아들, 어머니)",
@@ -74,8 +80,9 @@ RELATION_INELIGIBLE = (
     "이용하실 수 있어서 {relation}의 {noun}에는 도와드리기 어려워요."
 )
 DATE_UNREADABLE = "죄송해요, 날짜를 알아듣지 못했어요."
-DATE_PAST = "말씀하신 날짜({date})가 이미 지났어요. 앞으로의 날짜를 말씀해 주세요."
+DATE_PAST = "말씀하신 날짜가 이미 지났어요 ({date}). 앞으로의 날짜를 말씀해 주세요."
 PLACE_TOO_SHORT = "장소를 조금 더 자세히 알려 주시겠어요?"
+NOT_AN_ANSWER = "네, 천천히 말씀해 주셔도 괜찮아요."
 BOOKING_CONFIRM = (
     "{noun} 서비스 예약 내용을 확인해 주세요.\n"
     "• 대상: {relation}\n"
@@ -136,6 +143,7 @@ QUESTION_DONE = (
 OFFER_DECLINED = "알겠어요. 다른 도움이 필요하시면 언제든 말씀해 주세요."
 
 # Suggestions
+SUGGESTION_ASK = "네, 어떤 의견인지 편하게 말씀해 주세요. 담당 직원에게 그대로 전할게요."
 SUGGESTION_DONE = (
     "좋은 의견 고마워요! 말씀하신 내용을 담당 {employee}님께 전달했어요. 서비스를 만드는 데 꼭 "
     "참고할게요. (접수번호 {reference})"

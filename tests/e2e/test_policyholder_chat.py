@@ -166,9 +166,12 @@ async def test_complaint_policy_question_callback_suggestion(
     greeting = await customer.say("안녕하세요")
     assert customer.holder and customer.holder.name in greeting[-1].text
 
-    complaint = await customer.say("보험금 청구한 지 한 달이 넘었는데 아직도 안 들어왔어요")
+    # What happened is kept; the category is chosen from the buttons.
+    categories = await customer.say("보험금 청구한 지 한 달이 넘었는데 아직도 안 들어왔어요")
+    complaint = await customer.press(categories[-1], "보험금 지급")
     request = await stored_request(world, reference_in(complaint))
     assert request.kind == "complaint" and request.details["category"] == "보험금 지급"
+    assert request.details["text"] == "보험금 청구한 지 한 달이 넘었는데 아직도 안 들어왔어요"
 
     policies = await customer.say("내 보험 뭐 있는지 알려주세요")
     assert "KL-" in policies[-1].text and "다음 납입일" in policies[-1].text

@@ -70,8 +70,10 @@ async def test_a_booking_of_another_kind_forgets_the_earlier_answers(
     for event in body["events"]:
         final[event["name"]] = event["value"]
     assert final["booking_kind"] == "moving"
-    for name in ("event_relation", "event_date", "event_place", "booking_confirm"):
+    for name in ("event_relation", "event_place", "booking_confirm"):
         assert final[name] is None, (name, final)
+    # What the moving message itself says is its first answer (다음주 토요일, from Tuesday).
+    assert final["event_date"] == "2026-12-05"
     # The moving message is not an answer to the funeral's "이대로 요청할까요?".
     assert body["responses"] == []
 
@@ -121,7 +123,7 @@ async def _count(sessions: async_sessionmaker[AsyncSession]) -> int:
             texts.RELATION_INELIGIBLE.format(relation="형제자매", noun="장례"),
         ),
         ({"event_relation": None}, texts.RELATION_UNREADABLE),
-        ({"event_date": "2026-11-01"}, texts.DATE_PAST.format(date="2026-11-01")),
+        ({"event_date": "2026-11-01"}, texts.DATE_PAST.format(date="2026년 11월 1일 (일)")),
         ({"event_place": ""}, texts.PLACE_TOO_SHORT),
     ],
     ids=["not-lineal", "no-relation", "past-date", "no-place"],

@@ -6,7 +6,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nlu.dates import SEOUL, find_dates, parse_date, today_in_seoul
+from nlu.dates import (
+    SEOUL,
+    Month,
+    Week,
+    When,
+    find_dates,
+    last_day,
+    parse_date,
+    today_in_seoul,
+    when_from_iso,
+    when_label,
+)
 
 # Wednesday 25 November 2026, 10:00 in Seoul.
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SEOUL)
@@ -289,3 +300,70 @@ def test_hangul_day_reads_like_digits(today: date, day: int, prefix: str) -> Non
     assert parse_date(f"{prefix}{hangul(day)}일에요", now) == parse_date(
         f"{prefix}{day}일에요", now
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("내년 3월", Month(2027, 3)),
+        ("내년 3월쯤이요", Month(2027, 3)),
+        ("내년 삼월 초", Month(2027, 3)),
+        ("2027년 3월", Month(2027, 3)),
+        ("3월쯤", Month(2027, 3)),
+        ("12월 중에요", Month(2026, 12)),
+        ("11월 말", Month(2026, 11)),
+        ("다음달", Month(2026, 12)),
+        ("다음 달 초요", Month(2026, 12)),
+        ("다음달 중순", Month(2026, 12)),
+        ("다음달 말", Month(2026, 12)),
+        ("담달쯤", Month(2026, 12)),
+        ("이번 달 안에", Month(2026, 11)),
+        ("다음 주", Week(2026, 49)),
+        ("다음주 중에요", Week(2026, 49)),
+        ("다음 주 평일", Week(2026, 49)),
+        ("이번 주 안에", Week(2026, 48)),
+        ("다다음주", Week(2026, 50)),
+        ("2주 뒤 주중", Week(2026, 50)),
+        ("12월 첫째 주요", Week(2026, 49)),
+        ("다음 달 둘째 주", Week(2026, 50)),
+        ("12월 마지막 주", Week(2026, 53)),
+        # A day, when one is given, stays a day.
+        ("다음달 말일", date(2026, 12, 31)),
+        ("다음주 토요일", date(2026, 12, 5)),
+        ("이번 주말", date(2026, 11, 28)),
+        ("2주 뒤", date(2026, 12, 9)),
+        ("내년 3월 14일", date(2027, 3, 14)),
+    ],
+)
+def test_rough_dates(text: str, expected: When) -> None:
+    assert parse_date(text, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["내 월급", "다음 주소로 보내 주세요", "다음 월요일", "달력 주세요", "금주하고 있어요"],
+)
+def test_no_rough_date_in_other_words(text: str) -> None:
+    assert not any(isinstance(s.value, Month | Week) for s in find_dates(text, NOW))
+
+
+@pytest.mark.parametrize(
+    ("value", "iso", "label"),
+    [
+        (date(2026, 12, 5), "2026-12-05", "2026년 12월 5일 (토)"),
+        (Month(2027, 3), "2027-03", "2027년 3월 중"),
+        (Week(2026, 49), "2026-W49", "2026년 12월 첫째 주"),
+        (Week(2026, 48), "2026-W48", "2026년 11월 넷째 주"),
+        (Week(2026, 53), "2026-W53", "2026년 12월 다섯째 주"),
+    ],
+)
+def test_iso_and_label_round_trip(value: When, iso: str, label: str) -> None:
+    assert value.isoformat() == iso
+    assert when_from_iso(iso) == value
+    assert when_label(value) == label
+
+
+def test_last_day_of_rough_dates() -> None:
+    assert last_day(Month(2026, 11)) == date(2026, 11, 30)
+    assert last_day(Week(2026, 48)) == date(2026, 11, 29)
+    assert when_from_iso("2026-13") is None and when_from_iso("2026-W60") is None

@@ -48,7 +48,9 @@ def test_normalise_by_entity_type() -> None:
     assert normalise("amount", "오십만 원", NOW) == 500_000
     assert normalise("date", "12/20", NOW) == "2026-12-20"
     assert normalise("date", "십이월 이십일", NOW) == "2026-12-20"
-    assert normalise("relation", "장인어른", NOW) == "other"
+    assert normalise("relation", "장인어른", NOW) == "in_law"
+    assert normalise("date", "내년 3월쯤", NOW) == "2027-03"
+    assert normalise("date", "다음 주 중에", NOW) == "2026-W49"
     assert normalise("place", "만수동", NOW) is None
 
 

@@ -52,13 +52,29 @@ from nlu.relations import (
         ("언니", "sibling"),
         ("동생이요", "sibling"),
         ("남동생", "sibling"),
-        ("시아버지예요", "other"),
-        ("시어머니", "other"),
-        ("장인어른", "other"),
-        ("장모님이요", "other"),
+        ("시아버지예요", "in_law"),
+        ("시어머니", "in_law"),
+        ("장인어른", "in_law"),
+        ("장모님이요", "in_law"),
+        ("사위요", "in_law"),
+        ("며느리가요", "in_law"),
+        ("처제", "in_law"),
+        ("시부모님이요", "in_law"),
+        ("사돈", "in_law"),
+        ("형부요", "in_law"),
         ("친구요", "other"),
-        ("큰아버지", "other"),
-        ("삼촌", "other"),
+        ("회사 동료요", "other"),
+        ("이웃이에요", "other"),
+        ("큰아버지", "relative"),
+        ("삼촌", "relative"),
+        ("외삼촌이요", "relative"),
+        ("조카", "relative"),
+        ("이모가요", "relative"),
+        ("고모", "relative"),
+        ("사촌동생이요", "relative"),
+        ("계모", "relative"),
+        ("저희 장모님 장례요", "in_law"),
+        ("조카딸 결혼식이요", "relative"),
         ("저희 어머니 장례요", "mother"),
         ("제 딸 결혼식이요", "daughter"),
     ],
@@ -88,7 +104,7 @@ def test_no_relation(text: str) -> None:
 def test_find_relations_offsets() -> None:
     text = "이달30일 우리아빠 생일이고 시어머니도 오세요"
     spans = find_relations(text)
-    assert [(s.text, s.value) for s in spans] == [("아빠", "father"), ("시어머니", "other")]
+    assert [(s.text, s.value) for s in spans] == [("아빠", "father"), ("시어머니", "in_law")]
     for span in spans:
         assert text[span.start : span.end] == span.text
 
@@ -110,6 +126,8 @@ def test_eligibility_is_lineal_family() -> None:
     assert not is_eligible("spouse")
     assert not is_eligible("sibling")
     assert not is_eligible("other")
+    assert not is_eligible("in_law")
+    assert not is_eligible("relative")
 
 
 def test_every_code_has_a_korean_label() -> None:
@@ -117,4 +135,4 @@ def test_every_code_has_a_korean_label() -> None:
     assert RELATION_LABELS["father"] == "아버지"
     assert RELATION_LABELS["other"] == "기타"
     assert ELIGIBLE_RELATIONS <= RELATION_LABELS.keys()
-    assert {"spouse", "sibling", "other"} <= RELATION_LABELS.keys()
+    assert {"spouse", "sibling", "in_law", "relative", "other"} <= RELATION_LABELS.keys()
