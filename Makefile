@@ -80,10 +80,13 @@ eval: setup ## NLU held-out scores, 5-fold cross-validation (reports in reports/
 	@$(VENV)/bin/python scripts/eval_nlu.py --model $(MODEL) --rasa-test --cross-validation --folds 5
 	@$(VENV)/bin/python scripts/eval_conversations.py
 
-# Fast gate on the held-out set with the trained model (never retrains): intent macro-F1 >= 0.93
-# and normalised-value exact match >= 0.95.
+# Fast gate with the trained model (never retrains), on every held-out set (tests/nlu/*.yml, the
+# blind set 3 of issue 12 among them) and all of them together: intent macro-F1 >= 0.95 and
+# normalised-value exact match >= 0.97; small talk (bench/smalltalk*.txt) taken for business at
+# most 5 % in any one file and 3 % over all of them.
 nlu-gate: $(VENV)/.installed $(MODEL) ## fail below the held-out NLU thresholds
-	@$(VENV)/bin/python scripts/eval_nlu.py --model $(MODEL) --gate
+	@$(VENV)/bin/python scripts/eval_nlu.py --model $(MODEL) --gate --min-intent-f1 0.95 \
+		--min-value-match 0.97 --max-smalltalk-business 0.05 --max-smalltalk-business-all 0.03
 
 bench: setup ## end-to-end latency benchmark
 	@$(VENV)/bin/python -m bench.latency

@@ -1,10 +1,11 @@
-"""Benchmark: how often everyday small talk is taken for a business intent (target ≤ 5%).
+"""Benchmark: how often everyday small talk is taken for a business intent (target ≤ 3%).
 
 Parses chit-chat written for this benchmark, in neither the training nor the held-out data:
 ``smalltalk.txt`` (the first set), ``smalltalk_extra.txt`` (written before the chit-chat training
 data was extended), ``smalltalk_fresh.txt`` (written after it) and ``smalltalk_blind.txt``
-(committed before the second round of NLU work and never looked at while choosing training data:
-the cleanest measure). Business intents are those that start or feed a
+(committed before the second round of NLU work and never looked at while choosing training data)
+and ``smalltalk_blind2.txt`` (issue 12: 200 lines by a writer who had not read data/, frozen
+before the third round, its errors read only after the round-one score). Business intents are those that start or feed a
 request; greetings, thanks, yes/no, out_of_scope and nlu_fallback are harmless.
 """
 
@@ -20,7 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 HARMLESS = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny", None}
 FILES = [
     ROOT / "bench" / f"{name}.txt"
-    for name in ("smalltalk", "smalltalk_extra", "smalltalk_fresh", "smalltalk_blind")
+    for name in (
+        "smalltalk",
+        "smalltalk_extra",
+        "smalltalk_fresh",
+        "smalltalk_blind",
+        "smalltalk_blind2",
+    )
 ]
 
 
@@ -57,7 +64,7 @@ def main() -> int:
         business = [r for r in part if r["intent"]["name"] not in HARMLESS]  # type: ignore[index]
         print(
             f"{name}: {len(part)} parsed, taken for business {len(business)} = "
-            f"{len(business) / len(part):.1%} (target ≤ 5%)"
+            f"{len(business) / len(part):.1%} (target ≤ 3%)"
         )
     print("predicted:", dict(Counter(r["intent"]["name"] for r in rows).most_common()))  # type: ignore[index]
     for r in rows:

@@ -3,7 +3,9 @@
 Runs with the app's Python (standard library only) and shells out to the Rasa virtualenv:
 ``nlu.parse --nlu-data`` parses the held-out set with the trained model (the full pipeline, so
 FallbackClassifier's ``nlu_fallback`` counts as a miss), and ``rasa test nlu`` produces Rasa's
-own reports. ``--gate`` fails (exit 1) below the thresholds; it never retrains.
+own reports. The small-talk files (bench/smalltalk*.txt) are parsed in the same run: a line taken
+for a business intent is a miss. ``--gate`` fails (exit 1) below the thresholds, overall and on
+each held-out set and small-talk file; it never retrains.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RASA_VENV = ROOT / ".venv-rasa" / "bin"
 VALUE_ENTITIES = ("amount", "date", "relation")
 DEFAULT_NOW = "2026-11-25T10:00:00+09:00"  # the held-out dates are written relative to this
+# Small talk answered by one of these is harmless; any other intent starts or feeds a request.
+HARMLESS = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny"}
 
 
 def rasa_env(now: str) -> dict[str, str]:
@@ -49,6 +54,27 @@ def parse_gold(model: Path, data: list[Path], now: str) -> list[dict[str, Any]]:
         sys.stderr.write(done.stderr[-4000:])
         raise SystemExit(f"nlu.parse failed ({done.returncode})")
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def smalltalk_as_nlu_data(paths: list[Path], directory: Path) -> list[Path]:
+    """Each small-talk text file as an NLU YAML file of ``out_of_scope`` examples (same stem), so
+    that one ``nlu.parse`` run (one model load) covers the held-out sets and the small talk."""
+    written = []
+    for path in paths:
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        examples = "".join(f"    - {line}\n" for line in lines if line)
+        target = directory / f"{path.stem}.txt.yml"
+        target.write_text(
+            f'version: "3.1"\nnlu:\n- intent: out_of_scope\n  examples: |\n{examples}',
+            encoding="utf-8",
+        )
+        written.append(target)
+    return written
+
+
+def smalltalk_business(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The small-talk rows taken for a business intent."""
+    return [r for r in rows if r["intent"]["name"] not in HARMLESS]
 
 
 def f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -190,11 +216,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gate", action="store_true", help="exit 1 below the thresholds")
     parser.add_argument("--min-intent-f1", type=float, default=0.93)
     parser.add_argument("--min-value-match", type=float, default=0.95)
+    parser.add_argument(
+        "--smalltalk",
+        type=Path,
+        action="append",
+        help="small-talk text file, one line each (repeatable; default bench/smalltalk*.txt)",
+    )
+    parser.add_argument(
+        "--max-smalltalk-business",
+        type=float,
+        default=0.05,
+        help="gate: most small talk taken for business in any one file (all files: --max-all)",
+    )
+    parser.add_argument("--max-smalltalk-business-all", type=float, default=0.03)
     args = parser.parse_args(argv)
     args.reports.mkdir(parents=True, exist_ok=True)
 
     sets = sorted(args.heldout.glob("*.yml")) if args.heldout.is_dir() else [args.heldout]
-    rows = parse_gold(args.model, sets, args.now)
+    talk_files = args.smalltalk or sorted((ROOT / "bench").glob("smalltalk*.txt"))
+    with tempfile.TemporaryDirectory() as scratch:
+        talk_sets = smalltalk_as_nlu_data(talk_files, Path(scratch))
+        parsed = parse_gold(args.model, sets + talk_sets, args.now)
+    talk_names = {path.name for path in talk_sets}
+    rows = [r for r in parsed if r["gold"]["source"] not in talk_names]
+    talk = {
+        path.name.removesuffix(".yml"): [r for r in parsed if r["gold"]["source"] == path.name]
+        for path in talk_sets
+    }
+    all_talk = [r for r in parsed if r["gold"]["source"] in talk_names]
     by_set = {path.name: [r for r in rows if r["gold"]["source"] == path.name] for path in sets}
     intents, entities = intent_scores(rows), entity_scores(rows)
     print(f"held-out examples: {len(rows)}  (model {args.model}, now {args.now})")
@@ -231,6 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     for miss in entities["value_misses"]:
         print(f"  miss: {miss['text']!r} gold {miss['gold']} got {miss['predicted']}")
+    for name, part in [*talk.items(), ("all small talk", all_talk)]:
+        taken = smalltalk_business(part)
+        share = len(taken) / len(part) if part else 0.0
+        print(
+            f"{name}: {len(part)} small-talk lines, taken for business {len(taken)} = {share:.1%}"
+        )
+    for r in smalltalk_business(all_talk):
+        print(f"  business: {r['text']!r} → {r['intent']['name']} {r['intent']['confidence']:.2f}")
     (args.reports / "nlu_heldout.json").write_text(
         json.dumps({"intents": intents, "entities": entities}, ensure_ascii=False, indent=2)
     )
@@ -256,12 +313,20 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.gate:
         failed = []
-        if intents["macro_f1"] < args.min_intent_f1:
-            failed.append(f"intent macro-F1 {intents['macro_f1']:.3f} < {args.min_intent_f1}")
-        if entities["value_exact_match"] < args.min_value_match:
-            failed.append(
-                f"value exact match {entities['value_exact_match']:.3f} < {args.min_value_match}"
-            )
+        for name, part in [("all held-out", rows), *by_set.items()]:
+            macro = intent_scores(part)["macro_f1"]
+            value = entity_scores(part)["value_exact_match"]
+            if macro < args.min_intent_f1:
+                failed.append(f"{name}: intent macro-F1 {macro:.3f} < {args.min_intent_f1}")
+            if value < args.min_value_match:
+                failed.append(f"{name}: value exact match {value:.3f} < {args.min_value_match}")
+        for name, part, limit in [
+            *((n, p, args.max_smalltalk_business) for n, p in talk.items()),
+            ("all small talk", all_talk, args.max_smalltalk_business_all),
+        ]:
+            share = len(smalltalk_business(part)) / len(part) if part else 0.0
+            if share > limit:
+                failed.append(f"{name}: small talk taken for business {share:.1%} > {limit:.0%}")
         if failed:
             print("NLU gate FAILED: " + "; ".join(failed))
             return 1
