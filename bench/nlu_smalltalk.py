@@ -31,12 +31,17 @@ FILES = [
 ]
 
 
+def small_talk_lines(path: Path) -> list[str]:
+    """The sentences of a small-talk file (lines starting with # are its header)."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
 def parse(model: str, paths: list[Path]) -> list[dict[str, object]]:
     """Parse the lines of ``paths`` in one process; each row gets its ``source`` file name."""
-    sources = []
-    for path in paths:
-        sources += [path.name for line in path.read_text(encoding="utf-8").splitlines() if line]
-    text = "".join(line + "\n" for p in paths for line in p.read_text("utf-8").splitlines() if line)
+    lines = {path: small_talk_lines(path) for path in paths}
+    sources = [path.name for path in paths for _ in lines[path]]
+    text = "".join(line + "\n" for path in paths for line in lines[path])
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
     env["PYTHONWARNINGS"] = "ignore"
     command = [str(ROOT / ".venv-rasa" / "bin" / "python"), "-m", "nlu.parse", "--model", model]

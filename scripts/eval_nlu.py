@@ -62,7 +62,8 @@ def smalltalk_as_nlu_data(paths: list[Path], directory: Path) -> list[Path]:
     written = []
     for path in paths:
         lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-        examples = "".join(f"    - {line}\n" for line in lines if line)
+        # Lines starting with # are the file's own header, not small talk.
+        examples = "".join(f"    - {line}\n" for line in lines if line and not line.startswith("#"))
         target = directory / f"{path.stem}.txt.yml"
         target.write_text(
             f'version: "3.1"\nnlu:\n- intent: out_of_scope\n  examples: |\n{examples}',
