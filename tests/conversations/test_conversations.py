@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import yaml
 
 from tests.auxil.conversations import (
     Conversation,
@@ -16,6 +17,17 @@ from tests.auxil.conversations import (
 )
 
 CONVERSATIONS = load_all()
+# Conversations that fail today, each with what goes wrong (kept short of 100 %, in the open).
+KNOWN_FAILURES: dict[str, str] = (
+    yaml.safe_load((Path(__file__).parent / "known_failures.yml").read_text(encoding="utf-8")) or {}
+)
+
+
+def _case(conversation: Conversation) -> object:
+    reason = KNOWN_FAILURES.get(conversation.name)
+    # Not strict: a retrained model may get one right; `make eval` prints the pass rates.
+    marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
+    return pytest.param(conversation, marks=marks, id=conversation.name)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -29,11 +41,12 @@ async def driver(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Conv
 def test_files_are_well_formed() -> None:
     assert len(CONVERSATIONS) >= 40
     assert len({c.name for c in CONVERSATIONS}) == len(CONVERSATIONS)
+    assert set(KNOWN_FAILURES) <= {c.name for c in CONVERSATIONS}
 
 
 @pytest.mark.model
 @pytest.mark.asyncio(loop_scope="module")
-@pytest.mark.parametrize("conversation", CONVERSATIONS, ids=lambda c: c.name)
+@pytest.mark.parametrize("conversation", [_case(c) for c in CONVERSATIONS])
 async def test_conversation(driver: ConversationDriver, conversation: Conversation) -> None:
     outcome = await driver.run(conversation)
     assert outcome.passed, "\n" + outcome.report()
