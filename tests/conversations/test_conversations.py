@@ -7,20 +7,18 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import yaml
 
 from tests.auxil.conversations import (
     Conversation,
     ConversationDriver,
     conversation_world,
+    known_failures,
     load_all,
 )
 
 CONVERSATIONS = load_all()
 # Conversations that fail today, each with what goes wrong (kept short of 100 %, in the open).
-KNOWN_FAILURES: dict[str, str] = (
-    yaml.safe_load((Path(__file__).parent / "known_failures.yml").read_text(encoding="utf-8")) or {}
-)
+KNOWN_FAILURES = known_failures()
 
 
 def _case(conversation: Conversation) -> object:
