@@ -232,6 +232,7 @@ async def _first_half(chat: Chat) -> None:
 async def _second_half(chat: Chat) -> None:
     await chat.burst("내 보험 뭐 있는지 알려주세요", "고마워요")
     await chat.say("보험금 청구한 지 한 달이 넘었는데 아직도 안 들어왔어요")
+    await chat.say("보험금 지급")  # the complaint's category (what happened is already kept)
     await chat.say("책 살 때도 할인되는 서비스가 있으면 좋겠어요")
 
 
