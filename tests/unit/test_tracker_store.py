@@ -5,6 +5,7 @@ import os
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -133,15 +134,26 @@ def test_rasa_reads_our_endpoints_as_the_same_database(tmp_path: Path) -> None:
         "postgresql://rasa@db.internal/rasa": "postgresql://rasa@db.internal/rasa",
     }
     cases = [tracker_store_environment(url, base_dir=tmp_path) for url in urls]
+    seen = _rasa_reads_endpoints(_RASA_READS_ENDPOINTS, cases, lock_store_environment(None))
+    assert [(kind, _parts(url)) for kind, url, _ in seen] == [
+        ("SQL", _parts(expected)) for expected in urls.values()
+    ]
+    assert all(extra == {} for _, _, extra in seen)
+
+
+def _rasa_reads_endpoints(
+    script: str, cases: list[dict[str, str]], environment: dict[str, str]
+) -> list[Any]:
+    """What ``script``, run by Rasa's Python on our endpoints.yml, prints for each case."""
     done = subprocess.run(
-        [str(RASA_PYTHON), "-W", "ignore", "-c", _RASA_READS_ENDPOINTS, "endpoints.yml"],
+        [str(RASA_PYTHON), "-W", "ignore", "-c", script, "endpoints.yml"],
         input=json.dumps(cases),
         cwd=PROJECT_ROOT,
         env={
             **os.environ,
             "MILCHAK_ACTION_ENDPOINT": "http://127.0.0.1:1/actions/webhook",
             "MILCHAK_ACTION_TOKEN": "unit-action-token-0123456789",
-            **lock_store_environment(None),
+            **environment,
         },
         capture_output=True,
         text=True,
@@ -149,11 +161,7 @@ def test_rasa_reads_our_endpoints_as_the_same_database(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    seen = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [(kind, _parts(url)) for kind, url, _ in seen] == [
-        ("SQL", _parts(expected)) for expected in urls.values()
-    ]
-    assert all(extra == {} for _, _, extra in seen)
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 # The lock store Rasa builds from endpoints.yml, without connecting (redis-py connects lazily).
@@ -180,23 +188,8 @@ def test_rasa_builds_the_lock_store_from_the_redis_setting(tmp_path: Path) -> No
         lock_store_environment("redis://127.0.0.1:6380/2"),
         lock_store_environment("redis://:s%40cret@redis.internal"),
     ]
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-W", "ignore", "-c", _RASA_BUILDS_LOCK_STORE, "endpoints.yml"],
-        input=json.dumps(cases),
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "MILCHAK_ACTION_ENDPOINT": "http://127.0.0.1:1/actions/webhook",
-            "MILCHAK_ACTION_TOKEN": "unit-action-token-0123456789",
-            **tracker_store_environment("sqlite:///./t.db", base_dir=tmp_path),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert [json.loads(line) for line in done.stdout.splitlines()] == [
+    store_env = tracker_store_environment("sqlite:///./t.db", base_dir=tmp_path)
+    assert _rasa_reads_endpoints(_RASA_BUILDS_LOCK_STORE, cases, store_env) == [
         ["InMemoryLockStore", None],
         ["RedisLockStore", ["127.0.0.1", 6380, 2, "", "milchak:lock:"]],  # no AUTH
         ["RedisLockStore", ["redis.internal", 6379, 1, "s@cret", "milchak:lock:"]],
