@@ -10,7 +10,7 @@ from scripts.eval_nlu import smalltalk_as_nlu_data, smalltalk_business
 def test_smalltalk_lines_become_out_of_scope_examples(tmp_path: Path) -> None:
     source = tmp_path / "smalltalk_x.txt"
     source.write_text(
-        "오늘 날씨 좋네요\n\n  손주가 걸음마를 해요  \n# 해시로 시작하는 줄\n", "utf-8"
+        "# 출처와 작성 규칙을 적는 머리말\n오늘 날씨 좋네요\n\n  손주가 걸음마를 해요  \n", "utf-8"
     )
     (written,) = smalltalk_as_nlu_data([source], tmp_path)
     assert written.name == "smalltalk_x.txt.yml"
@@ -20,8 +20,7 @@ def test_smalltalk_lines_become_out_of_scope_examples(tmp_path: Path) -> None:
     assert block["examples"].splitlines() == [
         "- 오늘 날씨 좋네요",
         "- 손주가 걸음마를 해요",
-        "- # 해시로 시작하는 줄",
-    ]
+    ]  # the '#' header line is a comment, not a sentence
 
 
 def test_only_business_intents_count_against_small_talk() -> None:
