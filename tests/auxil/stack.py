@@ -14,10 +14,9 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.config import Settings
-from bot.db import create_engine_and_sessions, session_scope
-from bot.db.migrate import upgrade
-from bot.demo.seed import seed_demo
+from bot.db import create_engine_and_sessions
 from bot.rasa_client import RasaClient
 from bot.runner import (
     MODEL,
@@ -33,6 +32,7 @@ from bot.services.outbox import run_outbox_worker
 from bot.services.sla import Deadlines
 from bot.telegram.app import build_application
 from bot.telegram.sender import telegram_sender
+from tests.auxil.databases import copy_sqlite, demo_seeded_for, template
 from tests.auxil.fake_telegram import FakeTelegram
 
 WEBHOOK_SECRET = "e2e_webhook-Secret-42"
@@ -102,11 +102,11 @@ async def rasa_server(tmp: Path, *, web_port: int | None = None) -> AsyncIterato
 
 
 async def seeded_database(path: Path) -> tuple[str, async_sessionmaker[AsyncSession]]:
+    """A SQLite file at ``path`` holding the demo seeded for today (copied from the session's
+    template for the day when there is one)."""
+    copy_sqlite(await template("sqlite", demo_seeded_for(clock.today())), path)
     url = f"sqlite+aiosqlite:///{path}"
-    engine, sessions = create_engine_and_sessions(url)
-    await upgrade(engine)
-    async with session_scope(sessions) as session:
-        await seed_demo(session)
+    _, sessions = create_engine_and_sessions(url)
     return url, sessions
 
 

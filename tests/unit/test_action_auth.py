@@ -1,7 +1,6 @@
 """The doors that do not face Telegram: the action endpoint's token, `milchak run`'s refusals,
 the secrets `make setup` writes, and what a tracker can (not) make the actions disclose."""
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from bot.admin.app import weak_secret
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import session_scope
 from bot.db.models import Policy, Policyholder, Request
-from bot.demo.seed import seed_demo
 from bot.runner import with_run_tokens
 from bot.tokens import is_loopback, token_matches
 from bot.web import create_web_app
@@ -42,9 +40,8 @@ def policy_question(sender: str) -> dict[str, Any]:
     }
 
 
-async def _seeded(sessions: async_sessionmaker[AsyncSession]) -> Policyholder:
+async def _lee(sessions: async_sessionmaker[AsyncSession]) -> Policyholder:
     async with session_scope(sessions) as session:
-        await seed_demo(session, today=date(2026, 11, 25))
         lee = await session.scalar(select(Policyholder).where(Policyholder.phone == "01055123087"))
         assert lee is not None
         return lee
@@ -74,24 +71,24 @@ async def _post(
     ids=["none", "wrong", "prefix", "not-bearer", "empty"],
 )
 async def test_action_endpoint_refuses_callers_without_the_token(
-    sessions: async_sessionmaker[AsyncSession], request_options: dict[str, Any]
+    demo_sessions: async_sessionmaker[AsyncSession], request_options: dict[str, Any]
 ) -> None:
-    lee = await _seeded(sessions)
+    lee = await _lee(demo_sessions)
     config = settings(action_token=SecretStr(TOKEN))
     response = await _post(
-        sessions, config, policy_question(sender_id_for(lee.id)), **request_options
+        demo_sessions, config, policy_question(sender_id_for(lee.id)), **request_options
     )
     assert response.status_code == 401
     assert "KL-1994-000123" not in response.text
-    async with sessions() as session:
+    async with demo_sessions() as session:
         assert await session.scalar(select(Request.id)) is None
 
 
 async def test_action_endpoint_is_closed_when_no_token_is_configured(
-    sessions: async_sessionmaker[AsyncSession],
+    demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    lee = await _seeded(sessions)
-    response = await _post(sessions, settings(), policy_question(sender_id_for(lee.id)))
+    lee = await _lee(demo_sessions)
+    response = await _post(demo_sessions, settings(), policy_question(sender_id_for(lee.id)))
     assert response.status_code == 401
 
 
@@ -101,23 +98,23 @@ async def test_action_endpoint_is_closed_when_no_token_is_configured(
     ids=["rasa-query-token", "bearer"],
 )
 async def test_action_endpoint_answers_rasa_with_the_token(
-    sessions: async_sessionmaker[AsyncSession], request_options: dict[str, Any]
+    demo_sessions: async_sessionmaker[AsyncSession], request_options: dict[str, Any]
 ) -> None:
-    lee = await _seeded(sessions)
+    lee = await _lee(demo_sessions)
     config = settings(action_token=SecretStr(TOKEN))
     response = await _post(
-        sessions, config, policy_question(sender_id_for(lee.id)), **request_options
+        demo_sessions, config, policy_question(sender_id_for(lee.id)), **request_options
     )
     assert response.status_code == 200
     assert "KL-1994-000123" in response.json()["responses"][0]["text"]
 
 
 async def test_a_tracker_cannot_widen_what_an_action_shows(
-    sessions: async_sessionmaker[AsyncSession],
+    demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """Slots name another holder's policy: the actions only ever look at the sender's own."""
-    lee = await _seeded(sessions)
-    async with sessions() as session:
+    lee = await _lee(demo_sessions)
+    async with demo_sessions() as session:
         other = await session.scalar(
             select(Policy).where(Policy.policyholder_id != lee.id, Policy.loan_limit > 100_000)
         )
@@ -134,7 +131,7 @@ async def test_a_tracker_cannot_widen_what_an_action_shows(
         },
     }
     config = settings(action_token=SecretStr(TOKEN))
-    response = await _post(sessions, config, body, params={"token": TOKEN})
+    response = await _post(demo_sessions, config, body, params={"token": TOKEN})
     assert response.status_code == 200
     assert other.number not in response.text
     assert "1,000,000" not in response.text  # nothing was confirmed for the foreign policy

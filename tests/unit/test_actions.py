@@ -1,6 +1,5 @@
 """Custom actions over the Rasa protocol: loan form validation against a seeded database."""
 
-from datetime import date
 from typing import Any
 
 import httpx
@@ -15,7 +14,6 @@ from bot.config import Settings
 from bot.conversation import screen_text
 from bot.db import session_scope
 from bot.db.models import Policyholder, Request
-from bot.demo.seed import seed_demo
 from bot.services.sla import Deadlines, add_business_hours
 from bot.web import create_web_app
 
@@ -38,19 +36,18 @@ def tracker(
 
 async def _lee_sender(sessions: async_sessionmaker[AsyncSession]) -> str:
     async with session_scope(sessions) as session:
-        await seed_demo(session, today=date(2026, 11, 25))
         lee = await session.scalar(select(Policyholder).where(Policyholder.phone == "01055123087"))
         assert lee is not None
         return sender_id_for(lee.id)
 
 
 async def test_loan_amount_over_the_limit_is_rejected(
-    sessions: async_sessionmaker[AsyncSession],
+    demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    sender = await _lee_sender(sessions)
+    sender = await _lee_sender(demo_sessions)
     slots = {"loan_policy": "KL-1994-000123"}
     status, body = await run_action(
-        sessions,
+        demo_sessions,
         {
             "next_action": "validate_loan_form",
             "tracker": tracker(sender, "9백만원", "inform", slots, {"loan_amount": "9백만원"}),
@@ -62,7 +59,7 @@ async def test_loan_amount_over_the_limit_is_rejected(
     assert "최대 8,000,000원" in body["responses"][0]["text"]
 
     _, body = await run_action(
-        sessions,
+        demo_sessions,
         {
             "next_action": "validate_loan_form",
             "tracker": tracker(
@@ -75,18 +72,20 @@ async def test_loan_amount_over_the_limit_is_rejected(
     assert body["responses"] == []
 
 
-async def test_submit_persists_before_replying(sessions: async_sessionmaker[AsyncSession]) -> None:
-    sender = await _lee_sender(sessions)
+async def test_submit_persists_before_replying(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    sender = await _lee_sender(demo_sessions)
     slots = {"loan_policy": "KL-1994-000123", "loan_amount": 3_000_000, "loan_confirm": True}
     _, body = await run_action(
-        sessions,
+        demo_sessions,
         {
             "next_action": "action_submit_loan",
             "tracker": tracker(sender, "네", "affirm", slots, {}),
         },
         deadlines=Deadlines(),
     )
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         request = await session.scalar(select(Request))
     assert request is not None and request.kind == "loan"
     assert request.reference in body["responses"][0]["text"]
@@ -112,14 +111,14 @@ def test_screening_of_text_the_bot_should_not_read() -> None:
 
 
 async def test_the_web_app_gives_actions_the_deadlines_of_its_settings(
-    sessions: async_sessionmaker[AsyncSession],
+    demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """`milchak web` serves the action endpoint too: a request opened through it gets the
     deadlines of the settings, not the defaults."""
-    sender = await _lee_sender(sessions)
+    sender = await _lee_sender(demo_sessions)
     token = "deadline-test-" + "t" * 32
     settings = Settings(sla_loan_business_hours=1.0, action_token=SecretStr(token))
-    app = create_web_app(sessions, settings)
+    app = create_web_app(demo_sessions, settings)
     slots = {"loan_policy": "KL-1994-000123", "loan_amount": 3_000_000, "loan_confirm": True}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://milchak") as client:
@@ -132,7 +131,7 @@ async def test_the_web_app_gives_actions_the_deadlines_of_its_settings(
             },
         )
     assert response.status_code == 200
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         request = await session.scalar(select(Request))
     assert request is not None and request.due_at is not None
     opened = as_utc(request.created_at)

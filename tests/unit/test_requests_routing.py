@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.db import session_scope
 from bot.db.models import Employee, OutboxMessage, Policyholder, Request, RequestEvent
-from bot.demo.seed import seed_demo
 from bot.services.requests import open_request
 from bot.services.sla import Deadlines
 
@@ -31,11 +30,9 @@ async def _lee(session: AsyncSession) -> Policyholder:
 
 
 async def test_request_goes_to_the_owner_with_an_alert(
-    sessions: async_sessionmaker[AsyncSession],
+    demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with session_scope(sessions) as session:
-        await seed_demo(session, today=TODAY)
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         lee = await _lee(session)
         first = await open_request(
             session,
@@ -49,7 +46,7 @@ async def test_request_goes_to_the_owner_with_an_alert(
         )
     assert first.reference == "R-20261125-0001" and second.reference == "R-20261125-0002"
     assert second.urgent and not first.urgent
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         kim = await session.get(Employee, first.employee_id)
         assert kim is not None and kim.name == "김영환"
         alerts = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
@@ -62,11 +59,9 @@ async def test_request_goes_to_the_owner_with_an_alert(
 
 
 async def test_unlinked_owner_routes_to_deputy_then_head(
-    sessions: async_sessionmaker[AsyncSession],
+    demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with session_scope(sessions) as session:
-        await seed_demo(session, today=TODAY)
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         lee = await _lee(session)
         kim = await session.get(Employee, lee.employee_id)
         assert kim is not None and kim.deputy_id is not None
@@ -90,13 +85,11 @@ async def test_unlinked_owner_routes_to_deputy_then_head(
 
 
 async def test_a_failed_transaction_leaves_neither_request_nor_alert(
-    sessions: async_sessionmaker[AsyncSession],
+    demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """The request, its event and its alert commit together or not at all (also on SQLite)."""
-    async with session_scope(sessions) as session:
-        await seed_demo(session, today=TODAY)
     with pytest.raises(RuntimeError, match="crash"):
-        async with session_scope(sessions) as session:
+        async with session_scope(demo_sessions) as session:
             await open_request(
                 session,
                 policyholder=await _lee(session),
@@ -105,17 +98,15 @@ async def test_a_failed_transaction_leaves_neither_request_nor_alert(
                 deadlines=Deadlines(),
             )
             raise RuntimeError("crash after the request was opened")
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         assert await session.scalar(select(func.count()).select_from(Request)) == 0
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
 async def test_references_go_on_past_the_ten_thousandth_of_a_day(
-    sessions: async_sessionmaker[AsyncSession],
+    demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with session_scope(sessions) as session:
-        await seed_demo(session, today=TODAY)
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         lee = await _lee(session)
         now = clock.now()
         for number in (9_998, 9_999):  # as if this day had already been busy

@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.db import session_scope
 from bot.db.models import Policyholder
-from bot.demo.seed import seed_demo
 from bot.services import verification
 from bot.services.verification import parse_birth_date
 
@@ -42,16 +41,10 @@ def frozen() -> clock.FrozenClock:
     clock.set_clock(clock.Clock())
 
 
-async def _seeded(sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with session_scope(sessions) as session:
-        await seed_demo(session, today=TODAY)
-
-
 async def test_verifies_with_own_contact_and_birth_date(
-    sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
+    demo_sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
 ) -> None:
-    await _seeded(sessions)
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         other = await verification.submit_contact(
             session, telegram_user_id=USER, contact_user_id=USER + 1, phone="010-5512-3087"
         )
@@ -65,16 +58,15 @@ async def test_verifies_with_own_contact_and_birth_date(
             session, telegram_user_id=USER, chat_id=USER, text="620417"
         )
         assert done.status == "verified"
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         holder = await verification.policyholder_for_telegram(session, USER)
         assert holder is not None and holder.telegram_chat_id == USER
 
 
 async def test_five_wrong_tries_lock_for_thirty_minutes(
-    sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
+    demo_sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
 ) -> None:
-    await _seeded(sessions)
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         await verification.submit_contact(
             session, telegram_user_id=USER, contact_user_id=USER, phone="010-5512-3087"
         )
@@ -88,14 +80,14 @@ async def test_five_wrong_tries_lock_for_thirty_minutes(
     assert [o.tries_left for o in outcomes[:4]] == [4, 3, 2, 1]
 
     frozen.advance(timedelta(minutes=29))
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         still = await verification.submit_contact(
             session, telegram_user_id=USER, contact_user_id=USER, phone="010-5512-3087"
         )
     assert still.status == "locked"
 
     frozen.advance(timedelta(minutes=2))
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         again = await verification.submit_contact(
             session, telegram_user_id=USER, contact_user_id=USER, phone="010-5512-3087"
         )
@@ -107,10 +99,9 @@ async def test_five_wrong_tries_lock_for_thirty_minutes(
 
 
 async def test_unknown_number_counts_as_a_wrong_try(
-    sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
+    demo_sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
 ) -> None:
-    await _seeded(sessions)
-    async with session_scope(sessions) as session:
+    async with session_scope(demo_sessions) as session:
         outcome = await verification.submit_contact(
             session, telegram_user_id=USER, contact_user_id=USER, phone="010-0000-0000"
         )
