@@ -68,7 +68,7 @@ lint: $(VENV)/.installed ## ruff and mypy
 	@$(VENV)/bin/mypy
 
 test: setup validate lint nlu-gate ## set up, then validate, lint, gate the NLU and run the whole suite
-	@$(VENV)/bin/python -m pytest -ra
+	@$(VENV)/bin/python -m pytest -ra --durations=20  # the slowest tests, to keep CI short
 
 # The fast loop: no training, no Rasa, no browser; tests that need the model say they were skipped.
 check: $(VENV)/.installed lint ## ruff, mypy and the tests that need no trained model, no Rasa and no browser

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -124,7 +125,17 @@ async def test_parallel_wrong_passwords_lock_the_account(
         assert user is not None and user.locked_until is not None
 
 
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its lowest cost: the tests that sign in dozens of times check the throttle,
+    not the hash (the production parameters cost ~0.16 s a check)."""
+    monkeypatch.setattr(
+        admin_users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 @pytest.mark.postgres
+@pytest.mark.usefixtures("cheap_hashes")
 async def test_one_address_is_throttled_across_accounts(
     sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
 ) -> None:
@@ -152,6 +163,7 @@ async def test_one_address_is_throttled_across_accounts(
     assert later.outcome is LoginOutcome.OK
 
 
+@pytest.mark.usefixtures("cheap_hashes")
 async def test_successful_sign_ins_do_not_use_up_the_address(
     sessions: async_sessionmaker[AsyncSession], frozen: clock.FrozenClock
 ) -> None:
