@@ -1,10 +1,13 @@
-"""``nlu.parse`` in batches gives exactly what Rasa's one-message-at-a-time parse gives.
+"""``nlu.parse`` in batches gives exactly what Rasa's one-message-at-a-time parse gives, and
+BlendedIntentClassifier, which stacks features its own (faster) way, builds Rasa's matrix.
 
 Needs the trained model and the Rasa virtualenv (``make train``); both are there under
-``make test``. One Rasa process loads the model once and parses the same lines both ways.
+``make test``. One Rasa process loads the model once (that takes most of a minute) and parses
+the same lines both ways, comparing the classifier's matrix with Rasa's on the way.
 """
 
 import json
+from typing import Any
 
 import pytest
 
@@ -38,11 +41,26 @@ import asyncio, json, sys
 from nlu.parse import BatchParser, _quiet, result_line
 _quiet()
 from rasa.core.agent import Agent
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from nlu.components.blended_classifier import BlendedIntentClassifier
 texts = json.loads(sys.stdin.read())
 agent = Agent.load(sys.argv[1])
 async def one_by_one():
     return [await agent.parse_message(t) if t.strip() else {} for t in texts]
 single = asyncio.run(one_by_one())
+stacked = {"rows": 0, "difference": 0.0, "shapes_equal": True, "blended": 0}
+process = BlendedIntentClassifier.process
+def compare(self, messages):
+    ours = self._create_X(messages)
+    rasas = LogisticRegressionClassifier._create_X(self, messages)
+    stacked["shapes_equal"] &= ours.shape == rasas.shape
+    if ours.shape == rasas.shape:
+        stacked["difference"] += float(abs(ours - rasas).sum())
+    stacked["rows"] += ours.shape[0]
+    done = process(self, messages)
+    stacked["blended"] += sum(1 for m in done if len(m.get("intent_ranking") or []) > 1)
+    return done
+BlendedIntentClassifier.process = compare
 parser = BatchParser(agent)
 found = [t for t in texts if t.strip()]
 results = iter(parser.parse(found))
@@ -51,13 +69,26 @@ print(json.dumps({
     "batched_diet": parser.batched,
     "single": [result_line(t, p) for t, p in zip(texts, single)],
     "batched": [result_line(t, p) for t, p in zip(texts, batched)],
+    "stacked": stacked,
 }, ensure_ascii=False))
 """
 
 
+@pytest.fixture(scope="module")
+def parsed() -> Any:
+    return run_with_model(SCRIPT, json.dumps(LINES, ensure_ascii=False))
+
+
 @pytest.mark.e2e
-def test_batched_parse_equals_rasa_parse_message() -> None:
-    result = run_with_model(SCRIPT, json.dumps(LINES, ensure_ascii=False))
-    assert result["batched_diet"], "DIET was not switched to batched inference"
-    assert result["batched"] == result["single"]
-    assert [r["text"] for r in result["batched"]] == LINES
+def test_batched_parse_equals_rasa_parse_message(parsed: Any) -> None:
+    assert parsed["batched_diet"], "DIET was not switched to batched inference"
+    assert parsed["batched"] == parsed["single"]
+    assert [r["text"] for r in parsed["batched"]] == LINES
+
+
+@pytest.mark.e2e
+def test_stacked_features_equal_rasas_per_message_features(parsed: Any) -> None:
+    stacked = parsed["stacked"]
+    found = len([t for t in LINES if t.strip()])
+    assert stacked["rows"] == found and stacked["blended"] == found
+    assert stacked["shapes_equal"] and stacked["difference"] == 0.0
