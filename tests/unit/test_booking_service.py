@@ -50,6 +50,13 @@ async def _lee(session: AsyncSession, org: Org) -> Policyholder:
     return lee
 
 
+async def _revoke_verification(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """이영숙's verification ends (as re-verifying someone else on her Telegram account does)."""
+    async with sessions() as session:
+        await session.execute(update(Policyholder).values(verified_at=None))
+        await session.commit()
+
+
 async def _counts(session: AsyncSession) -> tuple[int, int]:
     requests = await session.scalar(select(func.count(Request.id)))
     alerts = await session.scalar(select(func.count(OutboxMessage.id)))
@@ -100,8 +107,8 @@ async def test_a_policyholder_whose_verification_was_revoked_cannot_book(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     org = await _with_partner(sessions)
+    await _revoke_verification(sessions)
     async with sessions() as session:
-        await session.execute(update(Policyholder).values(verified_at=None))
         with pytest.raises(BookingRefused) as refused:
             await open_booking(
                 session, policyholder=await _lee(session, org), **FUNERAL, deadlines=Deadlines()
@@ -267,9 +274,7 @@ async def test_a_submit_after_the_verification_was_revoked_opens_nothing(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     org = await build_org(sessions)
-    async with sessions() as session:
-        await session.execute(update(Policyholder).values(verified_at=None))
-        await session.commit()
+    await _revoke_verification(sessions)
     _, body = await run_action(
         sessions, _submit(sender_id_for(org.policyholder_id), SLOTS), deadlines=Deadlines()
     )
