@@ -21,15 +21,7 @@ from bot.actions.common import (
     yes_no_buttons,
     yes_or_no,
 )
-from bot.actions.sdk import (
-    Action,
-    Context,
-    Dispatcher,
-    Event,
-    Tracker,
-    followup,
-    slot_set,
-)
+from bot.actions.sdk import Action, Context, Dispatcher, Event, Tracker, followup, slot_set
 from bot.db.models import Partner
 from bot.services import bookings
 from bot.services.bookings import BookingProblem, BookingRefused
