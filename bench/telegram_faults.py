@@ -18,14 +18,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.latency import FIRST_USER_ID, SENTENCES, _holders, _verify
+from bench._stack import SENTENCES, verified_chats
 from bot import texts
 from bot.db import session_scope
 from bot.db.models import Contact
 from tests.auxil.fake_telegram import FAULTS, FakeTelegram
-from tests.auxil.stack import app_stack, rasa_server, seeded_database
 
 APOLOGIES = (texts.ERROR_STORED, texts.ERROR_NOT_STORED)
+FIRST_USER_ID = 8_000_001
 ANSWER_WAIT = 10.0
 
 
@@ -45,19 +45,11 @@ async def _chat(telegram: FakeTelegram, user: int, offset: int, messages: int) -
 
 async def measure(messages: int, users: int, method: str, fault: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        database_url, sessions = await seeded_database(Path(tmp) / "bench.db")
-        holders = await _holders(sessions, users)
-        async with (
-            rasa_server(Path(tmp)) as rasa,
-            app_stack(
-                database_url=database_url, rasa_url=rasa.url, web_port=rasa.web_port
-            ) as stack,
+        async with verified_chats(Path(tmp), users=users, first_user_id=FIRST_USER_ID) as (
+            stack,
+            ids,
         ):
             telegram = stack.telegram
-            ids = [FIRST_USER_ID + n for n in range(users)]
-            await asyncio.gather(
-                *(_verify(telegram, u, h) for u, h in zip(ids, holders, strict=True))
-            )
             before = {u: len(telegram.sent(u)) for u in ids}
             injected = telegram.fail(method, fault, times=None, hang=6.0)
             updates = await asyncio.gather(

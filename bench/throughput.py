@@ -26,17 +26,21 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.latency import SENTENCES, _holders, _verify
+from bench._stack import (
+    SENTENCES,
+    SETTLE_SECONDS,
+    policyholders,
+    running,
+    timed_chat,
+    verify_all,
+)
 from bot.rasa_client import RasaClient
-from tests.auxil.stack import RASA_TOKEN, Stack, app_stack, free_port, rasa_server, seeded_database
+from tests.auxil.stack import Stack, seeded_database
 
 FIRST_USER_ID = 8_100_001
-SETTLE_SECONDS = 0.05  # let a multi-message answer finish before the next message
 
 
 @dataclass
@@ -84,22 +88,11 @@ async def bare_rasa(client: RasaClient, senders: list[str], messages: int) -> Fi
     )
 
 
-async def _chat(stack: Stack, user: int, offset: int, messages: int) -> list[float]:
-    telegram = stack.telegram
-    timings = []
-    for i in range(messages):
-        before = len(telegram.sent(user))
-        started = time.perf_counter()
-        telegram.push_text(user, SENTENCES[(offset + i) % len(SENTENCES)])
-        await telegram.wait_for_count(user, before + 1, timeout=120)
-        timings.append((time.perf_counter() - started) * 1000)
-        await asyncio.sleep(SETTLE_SECONDS)
-    return timings
-
-
 async def end_to_end(stack: Stack, users: list[int], messages: int) -> Figures:
     started = time.perf_counter()
-    per_user = await asyncio.gather(*(_chat(stack, u, n, messages) for n, u in enumerate(users)))
+    per_user = await asyncio.gather(
+        *(timed_chat(stack.telegram, u, n, messages) for n, u in enumerate(users))
+    )
     seconds = time.perf_counter() - started
     return Figures(
         f"milchak, {len(users)} policyholders",
@@ -109,44 +102,13 @@ async def end_to_end(stack: Stack, users: list[int], messages: int) -> Figures:
     )
 
 
-@asynccontextmanager
-async def running(
-    tmp: Path, database_url: str, workers: int, concurrency: int
-) -> AsyncIterator[tuple[Stack, RasaClient]]:
-    """``workers`` Rasa processes (loaded at once) and the app, sharing the action endpoint."""
-    web_port = free_port()
-    async with AsyncExitStack() as exits:
-        servers = []
-        for n in range(workers):
-            directory = tmp / f"rasa-{n}"
-            directory.mkdir(exist_ok=True)
-            servers.append(
-                await exits.enter_async_context(rasa_server(directory, web_port=web_port))
-            )
-        urls = [server.url for server in servers]
-        stack = await exits.enter_async_context(
-            app_stack(
-                database_url=database_url,
-                rasa_url=urls[0],
-                rasa_urls=urls if workers > 1 else None,
-                web_port=web_port,
-                telegram_concurrency=concurrency,
-            )
-        )
-        client = RasaClient(urls if workers > 1 else urls[0], token=RASA_TOKEN, timeout=120)
-        try:
-            yield stack, client
-        finally:
-            await client.close()
-
-
 async def measure(args: argparse.Namespace) -> None:
     levels = [int(n) for n in args.users.split(",")]
     most = max(levels)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         database_url, sessions = await seeded_database(tmp / "bench.db")
-        holders = await _holders(sessions, 2 * most + 1)
+        holders = await policyholders(sessions, 2 * most + 1)
         app_holders, bare_holders, long_holder = (
             holders[:most],
             holders[most : 2 * most],
@@ -155,15 +117,12 @@ async def measure(args: argparse.Namespace) -> None:
         for workers in [int(n) for n in args.workers.split(",")]:
             print(f"\n== {workers} Rasa worker(s), app concurrency {args.concurrency} ==")
             loading = time.perf_counter()
-            async with running(tmp, database_url, workers, args.concurrency) as (stack, client):
+            async with running(
+                tmp, database_url, workers=workers, concurrency=args.concurrency
+            ) as (stack, client):
                 print(f"(Rasa ready after {time.perf_counter() - loading:.0f} s)")
                 user_ids = [FIRST_USER_ID + 1000 * workers + n for n in range(most + 1)]
-                await asyncio.gather(
-                    *(
-                        _verify(stack.telegram, u, h)
-                        for u, h in zip(user_ids, [*app_holders, long_holder], strict=True)
-                    )
-                )
+                await verify_all(stack.telegram, user_ids, [*app_holders, long_holder])
                 for level in levels:
                     senders = [f"ph{h.id}" for h in bare_holders[:level]]
                     print((await bare_rasa(client, senders, args.messages)).line())
@@ -178,7 +137,7 @@ async def conversation_length(stack: Stack, user: int, messages: int) -> None:
     timings: list[float] = []
     marks = sorted({1, 100, messages} | set(range(100, messages + 1, 100)))
     for mark in marks:
-        timings += await _chat(stack, user, len(timings), mark + 5 - len(timings))
+        timings += await timed_chat(stack.telegram, user, len(timings), mark + 5 - len(timings))
         window = timings[:10] if mark == 1 else timings[mark - 5 : mark + 5]
         print(
             f"  around message {mark:>5}: mean {statistics.fmean(window):6.0f} ms"

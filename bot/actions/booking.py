@@ -1,12 +1,13 @@
 """Moving, funeral and wedding bookings with partner discounts, for policyholders and their
-lineal family (직계존비속) only."""
+lineal family (직계존비속) only.
+
+The booking rules live in ``bot.services.bookings``; the form applies them to each answer, and
+the submit has the service check them all again where the request is opened.
+"""
 
 import dataclasses
 import re
-from datetime import date, timedelta
 from typing import Any
-
-from sqlalchemy import select
 
 from bot import clock
 from bot.actions import texts
@@ -15,32 +16,19 @@ from bot.actions.common import (
     cancelled_this_turn,
     form_run_key,
     is_cancellation,
-    open_and_tell,
     reset_form,
+    tell_opened,
     yes_no_buttons,
     yes_or_no,
 )
-from bot.actions.sdk import (
-    Action,
-    Context,
-    Dispatcher,
-    Event,
-    Tracker,
-    followup,
-    slot_set,
-)
+from bot.actions.sdk import Action, Context, Dispatcher, Event, Tracker, followup, slot_set
 from bot.db.models import Partner
-from nlu.dates import (
-    When,
-    date_in_answer,
-    find_dates,
-    last_day,
-    when_from_iso,
-    when_label,
-)
+from bot.services import bookings
+from bot.services.bookings import BookingProblem, BookingRefused
+from nlu.dates import date_in_answer, find_dates, when_from_iso, when_label
 from nlu.events import booking_event
 from nlu.places import find_place
-from nlu.relations import RELATION_LABELS, find_relations, is_eligible, relation_code
+from nlu.relations import RELATION_LABELS, find_relations, is_eligible
 
 
 def kind_of(tracker: Tracker) -> str:
@@ -48,7 +36,7 @@ def kind_of(tracker: Tracker) -> str:
 
 
 async def partner_for(ctx: Context, kind: str) -> Partner | None:
-    return await ctx.session.scalar(select(Partner).where(Partner.kind == kind))
+    return await bookings.partner_for(ctx.session, kind)
 
 
 def relation_label(code: str | None) -> str:
@@ -102,15 +90,27 @@ OFF_TOPIC = frozenset({"out_of_scope", "nlu_fallback", "ask_policy", "thank", "g
 # "제 집이 팔려서 …": the speaker's own event, though no kinship word is said.
 _FIRST_PERSON = re.compile(r"(?<![가-힣])(?:제|저희|우리|내|저)\s")
 
-# A funeral has begun by the time it is booked: the day of death ("어제 돌아가셨어요") is its
-# date for the partner, up to a 3일장 ago.
-FUNERAL_DAYS_BACK = 3
 
+def refusal(problem: BookingProblem, kind: str, *, said: str | None = None) -> str:
+    """The polite Korean reason for a booking problem, the same in the form and at submit.
 
-def too_early(value: When, kind: str, today: date) -> bool:
-    """Whether a booking's date is already over (a funeral's may have begun recently)."""
-    back = FUNERAL_DAYS_BACK if kind == "funeral" else 0
-    return last_day(value) < today - timedelta(days=back)
+    ``said``: the relation in the customer's own words ("장모님"), when the form has them.
+    """
+    if problem.reason == "ineligible":
+        relation = said or relation_label(problem.relation)
+        noun = texts.BOOKING_NOUN.get(kind, "제휴")
+        return texts.RELATION_INELIGIBLE.format(relation=relation, noun=noun)
+    if problem.reason == "no_relation":
+        return texts.RELATION_UNREADABLE
+    if problem.reason == "no_date":
+        return texts.DATE_UNREADABLE
+    if problem.reason == "past_date" and problem.when is not None:
+        return texts.DATE_PAST.format(date=when_label(problem.when))
+    if problem.reason == "no_place":
+        return texts.PLACE_TOO_SHORT
+    if problem.reason == "not_verified":
+        return texts.BOOKING_NOT_VERIFIED
+    return texts.BOOKING_KIND_UNKNOWN
 
 
 def given_in(tracker: Tracker) -> dict[str, str]:
@@ -166,18 +166,17 @@ class ValidateBookingForm(FormRules):
     async def validate_event_relation(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
     ) -> dict[str, Any]:
-        code = relation_code(str(value or ""))
-        if code is None:
-            dispatcher.say(texts.RELATION_UNREADABLE)
+        problem = bookings.relation_problem(str(value or ""))
+        if problem is None:
+            return {"event_relation": bookings.relation_of(str(value))}
+        if problem.reason == "no_relation":
+            dispatcher.say(refusal(problem, kind_of(tracker)))
             return {"event_relation": None}
-        if not is_eligible(code):
-            noun = texts.BOOKING_NOUN[kind_of(tracker)]
-            spans = [s for s in find_relations(str(value)) if s.value == code]
-            said = spans[0].text if spans else str(value).strip()
-            dispatcher.say(texts.RELATION_INELIGIBLE.format(relation=said, noun=noun))
-            # End the form: the submit action sees an ineligible relation and opens nothing.
-            return {"event_relation": code, "requested_slot": None}
-        return {"event_relation": code}
+        spans = [s for s in find_relations(str(value)) if s.value == problem.relation]
+        said = spans[0].text if spans else str(value).strip()
+        dispatcher.say(refusal(problem, kind_of(tracker), said=said))
+        # End the form: the submit action sees an ineligible relation and opens nothing.
+        return {"event_relation": problem.relation, "requested_slot": None}
 
     async def validate_event_date(
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
@@ -186,11 +185,9 @@ class ValidateBookingForm(FormRules):
         text = str(value or "")
         # A value already normalised (2027-03, 2026-W49) or a customer's answer (내년 3월쯤요).
         parsed = when_from_iso(text) or date_in_answer(text, now)
-        if parsed is None:
-            dispatcher.say(texts.DATE_UNREADABLE)
-            return {"event_date": None}
-        if too_early(parsed, kind_of(tracker), now.date()):
-            dispatcher.say(texts.DATE_PAST.format(date=when_label(parsed)))
+        problem = bookings.date_problem(parsed, kind_of(tracker), now.date())
+        if problem is not None or parsed is None:
+            dispatcher.say(refusal(problem or BookingProblem("no_date"), kind_of(tracker)))
             return {"event_date": None}
         return {"event_date": parsed.isoformat()}
 
@@ -205,8 +202,9 @@ class ValidateBookingForm(FormRules):
             if tracker.intent in OFF_TOPIC or place.endswith("?"):
                 dispatcher.say(texts.NOT_AN_ANSWER)
                 return {"event_place": None}
-        if len(place) < 2:
-            dispatcher.say(texts.PLACE_TOO_SHORT)
+        problem = bookings.place_problem(place)
+        if problem is not None:
+            dispatcher.say(refusal(problem, kind_of(tracker)))
             return {"event_place": None}
         return {"event_place": place}
 
@@ -327,74 +325,50 @@ def said_this_turn(tracker: Tracker, opening: str) -> bool:
     return False
 
 
-def booking_problem(tracker: Tracker, kind: str) -> str | None:
-    """The polite refusal for a booking that breaks a rule at submit, or None.
-
-    The form checks each answer as it comes; this checks them all again where the request is
-    opened (answers may be stale, or the call may not come from the form at all).
-    """
-    relation = tracker.get_slot("event_relation")
-    if not relation:
-        return texts.RELATION_UNREADABLE
-    if not is_eligible(str(relation)):
-        return texts.RELATION_INELIGIBLE.format(
-            relation=relation_label(str(relation)), noun=texts.BOOKING_NOUN[kind]
-        )
-    event_date = when_from_iso(str(tracker.get_slot("event_date") or ""))
-    if event_date is None:
-        return texts.DATE_UNREADABLE
-    if too_early(event_date, kind, clock.today()):
-        return texts.DATE_PAST.format(date=when_label(event_date))
-    if len(str(tracker.get_slot("event_place") or "").strip()) < 2:
-        return texts.PLACE_TOO_SHORT
-    return None
-
-
 class SubmitBooking(Action):
-    """Open the booking request (funerals are urgent) and name the partner."""
+    """Open the booking request through the booking service, which checks every rule again
+    (funerals are urgent), and name the partner."""
 
     name = "action_submit_booking"
 
     async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
-        kind = kind_of(tracker)
-        if kind not in texts.BOOKING_NOUN or cancelled_this_turn(tracker):
+        kind = str(tracker.get_slot("booking_kind") or "")
+        if kind not in bookings.BOOKING_KINDS or cancelled_this_turn(tracker):
             return reset_form("booking_form")
         if said_this_turn(tracker, INELIGIBLE_OPENING):
             # The form has just refused this booking and said why.
             return reset_form("booking_form")
         noun = texts.BOOKING_NOUN[kind]
-        relation = tracker.get_slot("event_relation")
-        if relation and not is_eligible(str(relation)):
-            # The form ended on this relation and its validator has just said why; a call that
-            # did not come from the form is told here.
-            if not said_this_turn(tracker, INELIGIBLE_OPENING):
-                dispatcher.say(booking_problem(tracker, kind) or texts.RELATION_UNREADABLE)
+        problem = bookings.relation_problem(tracker.get_slot("event_relation"))
+        if problem is not None and problem.reason == "ineligible":
+            # The form ends on an ineligible relation, and its validator says why; a call that
+            # did not come from the form is told here. Nothing was asked to be sent.
+            dispatcher.say(refusal(problem, kind))
             return reset_form("booking_form")
         if tracker.get_slot("booking_confirm") is not True:
             dispatcher.say(texts.BOOKING_NOT_SENT.format(noun=noun))
             return reset_form("booking_form")
-        problem = booking_problem(tracker, kind)
-        if problem is not None:
-            dispatcher.say(problem)
+        try:
+            request = await bookings.open_booking(
+                ctx.session,
+                policyholder=ctx.policyholder,
+                kind=kind,
+                relation=tracker.get_slot("event_relation"),
+                event_date=tracker.get_slot("event_date"),
+                place=tracker.get_slot("event_place"),
+                idempotency_key=form_run_key(tracker, "booking_form"),
+                deadlines=ctx.deadlines,
+            )
+        except BookingRefused as refused:
+            dispatcher.say(refusal(refused.problem, kind))
             dispatcher.say(texts.BOOKING_NOT_SENT.format(noun=noun))
             return reset_form("booking_form")
         partner = await partner_for(ctx, kind)
-        event_date = str(tracker.get_slot("event_date"))
-        place = str(tracker.get_slot("event_place"))
-        label = relation_label(relation)
-        await open_and_tell(
+        await tell_opened(
             dispatcher,
             ctx,
-            kind=kind,
-            summary=f"{noun} 서비스: {label}, {date_label(event_date)}, {place}",
-            message=texts.BOOKING_DONE,
-            details={
-                "relation": relation,
-                "date": event_date,
-                "place": place,
-                "partner": partner.name if partner else None,
-            },
-            idempotency_key=form_run_key(tracker, "booking_form"),
+            request,
+            texts.BOOKING_DONE,
             noun=noun,
             partner=partner.name if partner else "제휴사",
             phone=partner.phone if partner else "",

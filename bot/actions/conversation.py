@@ -2,6 +2,7 @@
 
 import re
 from datetime import date
+from typing import NamedTuple
 
 from bot import clock
 from bot.actions import texts
@@ -232,26 +233,35 @@ async def handled_by_context(
     return None
 
 
+class OfferedRequest(NamedTuple):
+    """A request a 네 to an offer opens as it is: its kind, the employee's summary, and what the
+    customer is told."""
+
+    kind: RequestKind
+    summary: str
+    message: str
+
+
+OFFERED_REQUESTS = {
+    "callback": OfferedRequest(
+        RequestKind.CALLBACK, "담당 직원의 연락(전화)을 요청했어요.", texts.CALLBACK_DONE
+    ),
+    "card": OfferedRequest(RequestKind.CARD, "국제-국민카드 발급을 신청했어요.", texts.CARD_DONE),
+}
+
+
 async def accept_offer(
     offer: str, dispatcher: Dispatcher, tracker: Tracker, ctx: Context
 ) -> list[Event]:
     """Open the call-back, card or question request the customer said yes to."""
-    if offer == "callback":
+    offered = OFFERED_REQUESTS.get(offer)
+    if offered is not None:
         await open_and_tell(
             dispatcher,
             ctx,
-            kind=RequestKind.CALLBACK,
-            summary="담당 직원의 연락(전화)을 요청했어요.",
-            message=texts.CALLBACK_DONE,
-            idempotency_key=offer_key(tracker, offer),
-        )
-    elif offer == "card":
-        await open_and_tell(
-            dispatcher,
-            ctx,
-            kind=RequestKind.CARD,
-            summary="국제-국민카드 발급을 신청했어요.",
-            message=texts.CARD_DONE,
+            kind=offered.kind,
+            summary=offered.summary,
+            message=offered.message,
             idempotency_key=offer_key(tracker, offer),
         )
     else:

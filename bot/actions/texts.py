@@ -101,6 +101,11 @@ FUNERAL_DONE_EXTRA = (
     "긴급 건으로 바로 연락드릴게요. 급하시면 {partner}({phone})로 24시간 언제든 전화하셔도 돼요."
 )
 BOOKING_NOT_SENT = "{noun} 서비스 요청을 하지 않았어요. 필요하시면 언제든 다시 말씀해 주세요."
+BOOKING_NOT_VERIFIED = (
+    "죄송해요. 제휴 서비스는 본인 확인을 마친 계약자만 신청하실 수 있어요. "
+    "본인 확인을 다시 해 주신 뒤 말씀해 주세요."
+)
+BOOKING_KIND_UNKNOWN = "죄송해요, 이사·장례·결혼 중 어떤 서비스인지 알아듣지 못했어요."
 
 # Complaints
 COMPLAINT_CATEGORIES = (

@@ -119,12 +119,21 @@ async def milchak_run_with_rasa(
     try:
         yield running
     finally:
-        if process.returncode is None:
-            # Ask nicely first so that Rasa, in its own process group, is stopped too.
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 60)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_process(process)
         await asyncio.wait_for(reader, 10)  # the output ends with the process
+
+
+async def stop_process(process: asyncio.subprocess.Process, *, grace: float = 60) -> None:
+    """Stop a `milchak run` still running: SIGTERM, then SIGKILL after ``grace`` seconds.
+
+    It is asked nicely first so that it stops what it started too (Rasa runs in its own process
+    group, and a supervisor's replicas in theirs).
+    """
+    if process.returncode is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), grace)
+    except TimeoutError:
+        process.kill()
+        await process.wait()

@@ -30,7 +30,7 @@ from bot.demo.seed import RESERVED_NAMES, seed_demo
 from bot.services.phones import format_phone
 from tests.auxil.databases import POSTGRES_SKIP_REASON, postgres_url, temporary_database
 from tests.auxil.fake_telegram import FakeTelegram
-from tests.auxil.running import milchak
+from tests.auxil.running import milchak, stop_process
 from tests.auxil.stack import ACTION_TOKEN, RASA_TOKEN, WEBHOOK_SECRET, free_port
 from tests.e2e.conftest import KIM_CHAT_ID, REFERENCE
 
@@ -196,13 +196,7 @@ async def test_replicas_share_the_work_and_survive_losing_one_app_and_one_rasa(
                 await _outbox_drained(sessions)
                 await _check(sessions, telegram, chats, before=before)
             finally:
-                if process.returncode is None:
-                    process.send_signal(signal.SIGTERM)
-                    try:
-                        await asyncio.wait_for(process.wait(), 60)
-                    except TimeoutError:
-                        process.kill()
-                        await process.wait()
+                await stop_process(process)
                 await asyncio.wait_for(reader, 10)
                 await engine.dispose()
         assert process.returncode == 0, "".join(lines)[-5000:]
