@@ -72,9 +72,12 @@ class RasaServer:
 
 
 @asynccontextmanager
-async def rasa_server(tmp: Path, *, web_port: int | None = None) -> AsyncIterator[RasaServer]:
+async def rasa_server(
+    tmp: Path, *, web_port: int | None = None, session_events: int | None = None
+) -> AsyncIterator[RasaServer]:
     """Start `rasa run` on the trained model; the app must later serve actions on web_port
-    (a free port unless given: several Rasa servers may call one app)."""
+    (a free port unless given: several Rasa servers may call one app). ``session_events``
+    overrides the setting ``rasa_session_events`` (when Rasa starts a new session)."""
     assert MODEL.exists(), f"{MODEL} is missing: `make test` trains it before the suite"
     port, web_port = free_port(), web_port or free_port()
     tracker_db = tmp / "rasa-trackers.db"
@@ -83,6 +86,7 @@ async def rasa_server(tmp: Path, *, web_port: int | None = None) -> AsyncIterato
         rasa_tracker_url=f"sqlite:///{tracker_db}",
         action_token=SecretStr(ACTION_TOKEN),
         rasa_token=SecretStr(RASA_TOKEN),
+        **({} if session_events is None else {"rasa_session_events": session_events}),
     )
     log_file = tmp / "rasa.log"
     server = RasaServer(
