@@ -39,6 +39,8 @@ WEBHOOK_SECRET = "e2e_webhook-Secret-42"
 # Shared by the test Rasa and the test app, as `make setup` shares them through .env.
 ACTION_TOKEN = "e2e-action-token-0123456789abcdef"
 RASA_TOKEN = "e2e-rasa-token-0123456789abcdef"
+# A model load takes ~40 s on an idle machine; on a shared one under load 9 it took over 240 s.
+RASA_LOAD_SECONDS = 600
 
 
 def free_port() -> int:
@@ -60,7 +62,7 @@ class RasaServer:
     async def wait_until_ready(self) -> None:
         client = RasaClient(self.url, token=RASA_TOKEN)
         try:
-            await wait_for_rasa(client, self.process)
+            await wait_for_rasa(client, self.process, limit_seconds=RASA_LOAD_SECONDS)
         finally:
             await client.close()
 
