@@ -61,6 +61,13 @@ class HolderPool:
         self._free.remove(holder)
         return holder
 
+    def take_last(self) -> Holder:
+        """The last free holder (not a fixed one): for a test that must not shift which holders
+        the tests taking the first free ones get (their data differ: policies, loan limits)."""
+        holder = next(h for h in reversed(self._free) if h.name not in RESERVED_NAMES)
+        self._free.remove(holder)
+        return holder
+
     def take_from(self, ids: Collection[int]) -> Holder:
         """The first free holder whose id is in ``ids`` (not one of the demo's fixed holders)."""
         holder = next(h for h in self._free if h.id in ids and h.name not in RESERVED_NAMES)

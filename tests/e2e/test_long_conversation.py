@@ -60,7 +60,7 @@ def user_messages(tracker_db: Path, sender: str) -> int:
 async def test_a_long_chat_keeps_rasas_session_short_and_loses_nothing(
     world: SessionWorld, holders: HolderPool
 ) -> None:
-    customer = Customer(world.stack.telegram, holders.take())
+    customer = Customer(world.stack.telegram, holders.take_last())
     await customer.verify()
     assert customer.holder is not None
     sender, store = f"ph{customer.holder.id}", world.rasa.tracker_db
