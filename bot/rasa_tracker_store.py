@@ -36,7 +36,8 @@ DEFAULT_SESSION_EVENTS = 200
 # Slots that say the bot is inside a question-and-answer step.
 ASKED_SLOT = "requested_slot"
 OFFER_SLOT = "pending_offer"
-# Rasa's own bookkeeping slot, written again by a real session start.
+# Not carried: the metadata of the message that opened the old session (Rasa's bookkeeping)
+# and the asked slot (empty at a quiet point anyway).
 NOT_CARRIED = frozenset({"session_started_metadata", ASKED_SLOT})
 
 
