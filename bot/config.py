@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # Rasa's conversation trackers (half-filled forms), next to the app database by default;
     # a sync SQLAlchemy URL or an async one (the driver is dropped): sqlite or postgresql.
     rasa_tracker_url: str = "sqlite:///./milchak-trackers.db"
+    # Rasa starts a new session (slots carried over) once the current one holds this many events
+    # and the bot waits for no answer (bot.rasa_tracker_store): a turn's cost stays flat however
+    # long a chat grows. About 8 events a turn: 200 is some 25 turns.
+    rasa_session_events: int = Field(default=200, ge=20)
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     # Rasa sends this with every custom-action call (endpoints.yml); /actions/webhook refuses

@@ -60,7 +60,13 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
         )
     env["MILCHAK_ACTION_TOKEN"] = settings.action_token.get_secret_value()
     env["MILCHAK_RASA_TOKEN"] = settings.rasa_token.get_secret_value()
-    env.update(tracker_store_environment(settings.rasa_tracker_url, base_dir=Path.cwd()))
+    env.update(
+        tracker_store_environment(
+            settings.rasa_tracker_url,
+            base_dir=Path.cwd(),
+            session_events=settings.rasa_session_events,
+        )
+    )
     env.update(lock_store_environment(settings.redis_url))
     return env
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 SETTING = "MILCHAK_RASA_TRACKER_URL"
 DIALECTS = ("sqlite", "postgresql")  # what Rasa's virtualenv has drivers for
+DEFAULT_SESSION_EVENTS = 200  # the default of the setting rasa_session_events
 EVENTS_TABLE = "events"  # Rasa's SQLTrackerStore keeps every tracker in this one table
 # Async drivers of the app's own virtualenv, for clearing the store (Rasa's drivers are sync).
 _APP_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -66,10 +67,14 @@ def tracker_database(url: str, *, base_dir: Path) -> TrackerDatabase:
     )
 
 
-def tracker_store_environment(url: str, *, base_dir: Path) -> dict[str, str]:
-    """The variables ``endpoints.yml`` reads for the tracker store at ``url``."""
+def tracker_store_environment(
+    url: str, *, base_dir: Path, session_events: int = DEFAULT_SESSION_EVENTS
+) -> dict[str, str]:
+    """The variables ``endpoints.yml`` reads for the tracker store at ``url``, which starts a
+    new session after ``session_events`` events (``bot.rasa_tracker_store``)."""
     target = tracker_database(url, base_dir=base_dir)
     return {
+        "MILCHAK_TRACKER_SESSION_EVENTS": str(session_events),
         "MILCHAK_TRACKER_DIALECT": target.dialect,
         "MILCHAK_TRACKER_HOST": target.host,
         "MILCHAK_TRACKER_DB": target.database,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.actions import texts
 from bot.actions.sdk import Context, Dispatcher, Event, FormValidator, Tracker, slot_set
 from bot.db.models import Department, Employee, Policy, Request
+from bot.open_questions import SKIPPED_ACTIONS
 from bot.services.requests import open_request
 from bot.services.turns import TurnTaken, claim_turn
 
@@ -22,8 +23,6 @@ FORM_SLOTS = {
     ),
     "complaint_form": ("complaint_category", "complaint_details"),
 }
-
-SKIPPED_ACTIONS = {"action_listen", "action_extract_slots", "action_session_start"}
 
 
 def reset_form(form: str) -> list[Event]:

@@ -30,6 +30,7 @@ from bot.actions.sdk import (
 )
 from bot.config import get_settings
 from bot.db.models import Policy, RequestKind
+from bot.open_questions import CONTEXT_ACTIONS, OFFER_ACTIONS
 from bot.services.labels import POLICY_STATUS_LABELS, won
 from bot.services.policy_history import CYCLE_LABELS
 from nlu.events import booking_event
@@ -170,20 +171,7 @@ class FallbackAction(Action):
         return [slot_set("pending_offer", "question")]
 
 
-OFFER_ACTIONS = {
-    "action_offer_callback",
-    "action_offer_card",
-    "action_fallback",
-    "action_answer_policy",
-}
 QUESTION_INTENTS = {"nlu_fallback", "out_of_scope", "ask_policy", "inform", "complaint"}
-# Actions that may leave a question pending_offer answers (a wish, the kind of service).
-CONTEXT_ACTIONS = {
-    "action_record_suggestion",
-    "action_inform",
-    "action_fallback",
-    "action_answer_policy",
-}
 
 
 def offer_pending(tracker: Tracker) -> str | None:

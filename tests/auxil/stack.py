@@ -39,6 +39,8 @@ WEBHOOK_SECRET = "e2e_webhook-Secret-42"
 # Shared by the test Rasa and the test app, as `make setup` shares them through .env.
 ACTION_TOKEN = "e2e-action-token-0123456789abcdef"
 RASA_TOKEN = "e2e-rasa-token-0123456789abcdef"
+# A model load takes ~40 s on an idle machine; on a shared one under load 9 it took over 240 s.
+RASA_LOAD_SECONDS = 600
 
 
 def free_port() -> int:
@@ -60,7 +62,7 @@ class RasaServer:
     async def wait_until_ready(self) -> None:
         client = RasaClient(self.url, token=RASA_TOKEN)
         try:
-            await wait_for_rasa(client, self.process)
+            await wait_for_rasa(client, self.process, limit_seconds=RASA_LOAD_SECONDS)
         finally:
             await client.close()
 
@@ -72,9 +74,12 @@ class RasaServer:
 
 
 @asynccontextmanager
-async def rasa_server(tmp: Path, *, web_port: int | None = None) -> AsyncIterator[RasaServer]:
+async def rasa_server(
+    tmp: Path, *, web_port: int | None = None, session_events: int | None = None
+) -> AsyncIterator[RasaServer]:
     """Start `rasa run` on the trained model; the app must later serve actions on web_port
-    (a free port unless given: several Rasa servers may call one app)."""
+    (a free port unless given: several Rasa servers may call one app). ``session_events``
+    overrides the setting ``rasa_session_events`` (when Rasa starts a new session)."""
     assert MODEL.exists(), f"{MODEL} is missing: `make test` trains it before the suite"
     port, web_port = free_port(), web_port or free_port()
     tracker_db = tmp / "rasa-trackers.db"
@@ -83,6 +88,7 @@ async def rasa_server(tmp: Path, *, web_port: int | None = None) -> AsyncIterato
         rasa_tracker_url=f"sqlite:///{tracker_db}",
         action_token=SecretStr(ACTION_TOKEN),
         rasa_token=SecretStr(RASA_TOKEN),
+        **({} if session_events is None else {"rasa_session_events": session_events}),
     )
     log_file = tmp / "rasa.log"
     server = RasaServer(

@@ -22,6 +22,9 @@ from tests.auxil.staff import Holder
 
 KIM_CHAT_ID = 900001  # 김영환 기획부장, 이영숙's employee
 QUIET_SECONDS = 0.4
+# Rasa starts a new session (bot.rasa_tracker_store) every few turns here instead of every ~25,
+# so every end-to-end conversation also runs across session starts.
+E2E_SESSION_EVENTS = 40
 
 
 @dataclass
@@ -36,7 +39,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sessi
     tmp = tmp_path_factory.mktemp("e2e")
     database_url, _ = await seeded_database(tmp / "e2e.db")
     async with (
-        rasa_server(tmp) as rasa,
+        rasa_server(tmp, session_events=E2E_SESSION_EVENTS) as rasa,
         app_stack(database_url=database_url, rasa_url=rasa.url, web_port=rasa.web_port) as stack,
     ):
         yield SessionWorld(database_url, rasa, stack)
@@ -55,6 +58,13 @@ class HolderPool:
             holder = next(h for h in self._free if h.name not in RESERVED_NAMES)
         else:
             holder = next(h for h in self._free if h.name == name)
+        self._free.remove(holder)
+        return holder
+
+    def take_last(self) -> Holder:
+        """The last free holder (not a fixed one): for a test that must not shift which holders
+        the tests taking the first free ones get (their data differ: policies, loan limits)."""
+        holder = next(h for h in reversed(self._free) if h.name not in RESERVED_NAMES)
         self._free.remove(holder)
         return holder
 

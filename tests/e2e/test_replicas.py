@@ -73,6 +73,7 @@ class Chat:
     async def post(self, update: dict[str, Any]) -> None:
         """POST until a 2xx, on a new connection each time (so the kernel picks a replica)."""
         self.posted.append(update["update_id"])
+        last = "no attempt"
         for _attempt in range(60):
             try:
                 async with httpx.AsyncClient(timeout=60) as client:
@@ -83,11 +84,15 @@ class Chat:
                     )
                 if 200 <= response.status_code < 300:
                     return
-            except httpx.HTTPError:
-                pass
+                last = f"HTTP {response.status_code}: {response.text[:200]}"
+            except httpx.HTTPError as error:
+                last = f"{type(error).__name__}: {error}"
             self.retried.add(update["update_id"])
             await asyncio.sleep(0.5)
-        raise AssertionError(f"update {update['update_id']} never accepted")
+        raise AssertionError(
+            f"chat {self.user_id}: update {update['update_id']} never accepted in 60 POSTs"
+            f" (last: {last})"
+        )
 
     async def say(self, text: str) -> None:
         await self.post(self.telegram.message_update(self.user_id, text=text))
@@ -195,6 +200,12 @@ async def test_replicas_share_the_work_and_survive_losing_one_app_and_one_rasa(
                 await asyncio.gather(*(_second_half(chat) for chat in chats))
                 await _outbox_drained(sessions)
                 await _check(sessions, telegram, chats, before=before)
+            except BaseException as error:
+                # What the replicas said is usually the reason; pytest prints the note.
+                error.add_note(
+                    "milchak run output, last 8000 characters:\n" + "".join(lines)[-8000:]
+                )
+                raise
             finally:
                 await stop_process(process)
                 await asyncio.wait_for(reader, 10)
@@ -274,7 +285,12 @@ async def _check(sessions: Any, telegram: FakeTelegram, chats: list[Chat], *, be
             ).all()
         )
         # Every message in the ledger exactly once.
-        assert stored == {u: 1 for u in posted}
+        missing = [u for u in posted if u not in stored]
+        repeated = {u: n for u, n in stored.items() if n != 1}
+        assert not missing and not repeated, (
+            f"ledger: {len(missing)} updates missing {missing[:20]}, stored more than once "
+            f"{repeated}; chats that re-sent: {[c.user_id for c in chats if c.retried]}"
+        )
         references: set[str] = set()
         for chat in chats:
             rows = list(
@@ -298,13 +314,15 @@ async def _check(sessions: Any, telegram: FakeTelegram, chats: list[Chat], *, be
             # … and its replies went out in the order they were stored: the fake's message ids
             # grow with every message sent, across chats.
             ids = [m.message_id for m in sent]
-            assert ids == sorted(ids)
+            assert ids == sorted(ids), (chat.user_id, "replies out of order", ids)
             texts = [m.text for m in sent]
             policies = next((i for i, t in enumerate(texts) if "KL-" in t), None)
             thanks = next((i for i, t in enumerate(texts) if "천만에요" in t), None)
             if policies is not None and thanks is not None:
                 assert policies < thanks, texts
-            assert len(replies) >= len(sent)
+            assert len(replies) >= len(sent), (
+                f"chat {chat.user_id}: {len(sent)} messages sent but {len(replies)} in the ledger"
+            )
             for text in texts:
                 references.update(REFERENCE.findall(text))
             if not chat.retried:  # nothing of this chat was in flight on the killed replica
@@ -317,8 +335,11 @@ async def _check(sessions: Any, telegram: FakeTelegram, chats: list[Chat], *, be
                 )
             )
         )
-        assert references <= {r.reference for r in opened}
+        unknown = references - {r.reference for r in opened}
+        assert not unknown, f"references told to customers but not stored: {sorted(unknown)}"
     alerts = "\n".join(m.text for m in telegram.sent(KIM_CHAT_ID))
-    for request in opened:
-        assert alerts.count(request.reference) == 1, request.reference
-    assert len(opened) >= CUSTOMERS
+    counts = {r.reference: alerts.count(r.reference) for r in opened}
+    assert all(n == 1 for n in counts.values()), "alerts per request (each must be 1): " + str(
+        {ref: n for ref, n in counts.items() if n != 1}
+    )
+    assert len(opened) >= CUSTOMERS, f"{len(opened)} requests opened for {CUSTOMERS} customers"

@@ -79,6 +79,7 @@ def test_rasa_environment_carries_the_tracker_store() -> None:
         rasa_tracker_url="postgresql+asyncpg://u:p@db:5432/rasa",
         action_token=SecretStr("unit-action-token-0123456789"),
         rasa_token=SecretStr("unit-rasa-token-0123456789"),
+        rasa_session_events=120,
     )
     env = rasa_environment(settings)
     assert env["MILCHAK_ACTION_ENDPOINT"] == "http://127.0.0.1:8123/actions/webhook"
@@ -90,6 +91,7 @@ def test_rasa_environment_carries_the_tracker_store() -> None:
         "MILCHAK_TRACKER_DB": "rasa",
         "MILCHAK_TRACKER_USERNAME": "u",
         "MILCHAK_TRACKER_PASSWORD": "p",
+        "MILCHAK_TRACKER_SESSION_EVENTS": "120",
     }
 
 
@@ -136,9 +138,10 @@ def test_rasa_reads_our_endpoints_as_the_same_database(tmp_path: Path) -> None:
     cases = [tracker_store_environment(url, base_dir=tmp_path) for url in urls]
     seen = _rasa_reads_endpoints(_RASA_READS_ENDPOINTS, cases, lock_store_environment(None))
     assert [(kind, _parts(url)) for kind, url, _ in seen] == [
-        ("SQL", _parts(expected)) for expected in urls.values()
+        ("bot.rasa_tracker_store.SessionRollingTrackerStore", _parts(expected))
+        for expected in urls.values()
     ]
-    assert all(extra == {} for _, _, extra in seen)
+    assert all(extra == {"session_events": "200"} for _, _, extra in seen)
 
 
 def _rasa_reads_endpoints(
