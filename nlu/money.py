@@ -33,6 +33,18 @@ _PUNCT_SPACE = re.compile(r"[\s.,!?~^…·ㅎㅋㅠㅜ\"'()]+")
 _EOK_REMAINDER = re.compile(
     r"(?P<eok>.*억)\s?(?P<rest>[\d,일이삼사오육륙칠팔구십]*[천백][^만억조]*)"
 )
+# "삼백 정도 융통", "오백 빌려주세요": for a loan, hundreds and thousands said without 만 or 원
+# are in 만 won (nobody borrows 300 won). Only read so when a borrowing word follows closely
+# (after 정도/쯤/만 and a particle), or a loan word comes just before: "백 번 전화했어요" stays.
+_SMALL_ONLY = re.compile(r"[\d일이삼사오육륙칠팔구십백천]*[백천]|\d{3,4}")
+_LOAN_AFTER = re.compile(
+    r"\s?(?:정도|쯤|가량|만큼|남짓)?\s?(?:만|좀|만\s?좀|이나|을|를|은|는|이|가)?\s?"
+    r"(?:융통|대출|약대|빌려|빌리|빌릴|빌렸|꿔|꾸어|필요|마련|당겨|받|땡겨)"
+)
+_LOAN_BEFORE = re.compile(
+    r"(?:대출|약대|융통|빌려|빌리고)\s?(?:으로|로|을|를|은|는|금액|금액은)?\s?$"
+)
+_MAN = 10**4
 
 
 def _money_value(expr: str) -> int | None:
@@ -61,9 +73,14 @@ def _trim_particle(expr: str, following: str) -> str:
     return expr
 
 
+def _vague(before: str) -> bool:
+    """몇백, 수천: a prefix that makes the numeral vague rather than an amount."""
+    return bool(before) and before[-1] in _VAGUE_PREFIXES
+
+
 def _acceptable(expr: str, has_won: bool, before: str, *, lenient: bool) -> bool:
     """Whether a well-formed numeral reads as money rather than as an ordinary word."""
-    if before and before[-1] in _VAGUE_PREFIXES:
+    if _vague(before):
         return False
     has_unit = any(ch in UNIT_CHARS for ch in expr)
     if any(ch.isdigit() for ch in expr):
@@ -78,6 +95,18 @@ def _acceptable(expr: str, has_won: bool, before: str, *, lenient: bool) -> bool
     after_word = bool(before) and bool(_HANGUL.match(before[-1]))
     has_big = any(ch in "만억조" for ch in expr)
     return has_big and not after_word and (len(expr) >= 3 or "억" in expr)
+
+
+def _omits_man(expr: str, has_won: bool) -> bool:
+    """삼백, 3백, 오천, 300: hundreds or thousands with no 만/억/조 and no 원 after them."""
+    return not has_won and bool(_SMALL_ONLY.fullmatch(expr))
+
+
+def _loan_context(text: str, start: int, end: int) -> bool:
+    """Whether a borrowing word follows the number closely or a loan word comes just before."""
+    return bool(
+        _LOAN_AFTER.match(text, end) or _LOAN_BEFORE.search(text[max(0, start - 12) : start])
+    )
 
 
 def _scan(text: str, *, lenient: bool) -> list[Span[int]]:
@@ -98,7 +127,13 @@ def _scan(text: str, *, lenient: bool) -> list[Span[int]]:
         while expr:
             value = _money_value(expr)
             if value is not None:
-                if _acceptable(expr, has_won, text[:start], lenient=lenient):
+                if _omits_man(expr, has_won) and (
+                    _loan_context(text, start, end) or (lenient and not expr.isdigit())
+                ):
+                    # "삼백 정도 융통", or "오백이요" answering "얼마가 필요하세요?"
+                    if not _vague(text[:start]):
+                        spans.append(Span(start, end, text[start:end], value * _MAN))
+                elif _acceptable(expr, has_won, text[:start], lenient=lenient):
                     spans.append(Span(start, end, text[start:end], value))
                 break
             head = _ATOMS.match(expr)

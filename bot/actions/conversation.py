@@ -95,6 +95,8 @@ class AnswerPolicyAction(Action):
             handled = await handled_by_context(dispatcher, tracker, ctx)
             if handled is not None:
                 return handled
+        if asks_who_is_my_employee(tracker.text):
+            return await offer_callback(dispatcher, ctx)
         await say_policies(dispatcher, ctx)
         if _SPECIFIC_QUESTION.search(tracker.text):
             # "수익자를 바꾸려면 어떻게 해요?": the list may not answer it; a person can.
@@ -119,20 +121,39 @@ class OfferCallbackAction(Action):
         if offer_pending(tracker) == "question" and _PASS_ON.search(tracker.text):
             # "네 담당자분께 전달해 주세요" after "이 질문을 담당 직원에게 전달해 드릴까요?"
             return await accept_offer("question", dispatcher, tracker, ctx)
-        owner = await employee_of(ctx)
-        if owner is None:
-            dispatcher.say(texts.NO_EMPLOYEE.format(phone=get_settings().company_phone))
-            return [slot_set("pending_offer", None)]
-        employee, department = owner
-        dispatcher.say(
-            texts.CALLBACK_OFFER.format(
-                name=ctx.policyholder.name,
-                employee=employee.display_name,
-                department=department.name,
-            ),
-            yes_no_buttons(texts.CALLBACK_YES),
-        )
-        return [slot_set("pending_offer", "callback")]
+        return await offer_callback(dispatcher, ctx)
+
+
+async def offer_callback(dispatcher: Dispatcher, ctx: Context) -> list[Event]:
+    """Tell the policyholder who their employee is and offer that employee's call."""
+    owner = await employee_of(ctx)
+    if owner is None:
+        dispatcher.say(texts.NO_EMPLOYEE.format(phone=get_settings().company_phone))
+        return [slot_set("pending_offer", None)]
+    employee, department = owner
+    dispatcher.say(
+        texts.CALLBACK_OFFER.format(
+            name=ctx.policyholder.name,
+            employee=employee.display_name,
+            department=department.name,
+        ),
+        yes_no_buttons(texts.CALLBACK_YES),
+    )
+    return [slot_set("pending_offer", "callback")]
+
+
+# "제 담당자가 누구예요?", "담당 설계사님 성함이요", "담당자 연락처 좀": a question about the
+# employee that the callback offer answers, even when the NLU reads it as a policy question or
+# does not understand it. A complaint about the employee ("담당자가 전화를 안 받아요") names none
+# of these.
+_WHO_IS_MY_EMPLOYEE = re.compile(
+    r"담당\s?(?:자|직원|설계사|하시는\s?분|해\s?주시는\s?분)?\s?(?:님|분)?\s?(?:이|가|은|는|의)?\s?"
+    r"(?:누구|누군|이름|성함|연락처|전화\s?번호|번호)"
+)
+
+
+def asks_who_is_my_employee(text: str) -> bool:
+    return bool(_WHO_IS_MY_EMPLOYEE.search(text))
 
 
 def age_on(birth: date, today: date) -> int:
@@ -167,6 +188,8 @@ class FallbackAction(Action):
         handled = await handled_by_context(dispatcher, tracker, ctx)
         if handled is not None:
             return handled
+        if asks_who_is_my_employee(tracker.text):
+            return await offer_callback(dispatcher, ctx)
         dispatcher.say(texts.FALLBACK, yes_no_buttons(texts.FALLBACK_YES))
         return [slot_set("pending_offer", "question")]
 
@@ -352,6 +375,20 @@ class CancelFormAction(Action):
         if form in FORM_SLOTS:
             events += reset_form(form)
         return events
+
+
+class CancelNothingRunningAction(Action):
+    """A 취소 / "안 할래요" with no form running: it declines the offer just made (a call-back,
+    the card, passing a question on), or else there is nothing to cancel."""
+
+    name = "action_cancel_nothing_running"
+
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, ctx: Context) -> list[Event]:
+        if offer_pending(tracker) is not None:
+            dispatcher.say(texts.OFFER_DECLINED)
+            return [slot_set("pending_offer", None)]
+        dispatcher.utter("utter_nothing_to_cancel")
+        return []
 
 
 class SwitchTopicAction(Action):

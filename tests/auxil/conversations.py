@@ -29,7 +29,7 @@ from bot.actions import texts
 from bot.actions.server import sender_id_for
 from bot.clock import Clock
 from bot.db import session_scope
-from bot.db.models import Contact, ContactSender, Policy, Policyholder, Request
+from bot.db.models import Contact, ContactSender, Employee, Policy, Policyholder, Request
 from bot.demo.seed import LEE_YOUNGSOOK
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.stack import RASA_TOKEN, app_stack, rasa_server, seeded_database
@@ -64,7 +64,16 @@ KINDS = (
     "card",
     "question",
 )
-TURN_KEYS = {"user", "asks", "opens", "declines", "cancels", "intent", "no_question"}
+TURN_KEYS = {
+    "user",
+    "asks",
+    "opens",
+    "declines",
+    "cancels",
+    "intent",
+    "no_question",
+    "names_employee",
+}
 
 
 def template_pattern(template: str) -> re.Pattern[str]:
@@ -261,8 +270,11 @@ def _field_problems(expected: dict[str, Any], request: OpenedRequest) -> list[st
     return problems
 
 
-def check_turn(turn: TurnOutcome) -> None:
-    """Fill ``turn.problems`` from its expectations (see FORMAT in tests/conversations)."""
+def check_turn(turn: TurnOutcome, employee: str = "") -> None:
+    """Fill ``turn.problems`` from its expectations (see FORMAT in tests/conversations).
+
+    ``employee`` is how the customer's assigned employee is named to her (김영환 기획부장).
+    """
     expect = turn.expect
     problems = turn.problems
     if not turn.replies:
@@ -299,6 +311,10 @@ def check_turn(turn: TurnOutcome) -> None:
         problems.append("expected the polite 직계존비속 refusal")
     if expect.get("cancels") and not matches_any(turn.replies, CANCEL_PATTERNS):
         problems.append("expected the bot to say the request was dropped")
+    if expect.get("names_employee") and not (
+        employee and any(employee in reply for reply in turn.replies)
+    ):
+        problems.append(f"expected the reply to name her employee {employee or '(none assigned)'}")
 
 
 # --------------------------------------------------------------------------- driving
@@ -314,8 +330,10 @@ class ConversationDriver:
         rasa_token: str,
         policyholder_id: int,
         user_id: int,
+        employee: str = "",
     ) -> None:
         self.telegram = telegram
+        self.employee = employee
         self.sessions = sessions
         self.rasa_url = rasa_url
         self.rasa_token = rasa_token
@@ -427,7 +445,7 @@ class ConversationDriver:
         for turn in conversation.turns:
             replies, intent, opened = await self.say(turn.user)
             result = TurnOutcome(turn.user, turn.expect, replies, intent, opened)
-            check_turn(result)
+            check_turn(result, self.employee)
             outcome.turns.append(result)
         return outcome
 
@@ -479,6 +497,7 @@ async def conversation_world(tmp: Path) -> AsyncIterator[ConversationDriver]:
                     select(Policyholder).where(Policyholder.phone == LEE_YOUNGSOOK.phone)
                 )
                 assert lee is not None
+                owner = await session.get(Employee, lee.employee_id) if lee.employee_id else None
             user_id = 7_700_001
             await _verify(stack.telegram, user_id)
             yield ConversationDriver(
@@ -488,6 +507,7 @@ async def conversation_world(tmp: Path) -> AsyncIterator[ConversationDriver]:
                 rasa_token=RASA_TOKEN,
                 policyholder_id=lee.id,
                 user_id=user_id,
+                employee=owner.display_name if owner else "",
             )
     finally:
         clock.set_clock(previous_clock)

@@ -72,6 +72,14 @@ def to_hangul(n: int, *, explicit_one: bool = False) -> str:
         ("구십구만 구천 원", 999_000),
         ("  3백만원  ", 3_000_000),
         ("3백만원!", 3_000_000),
+        # Answering "얼마가 필요하세요?", hundreds and thousands without 만 are in 만 won.
+        ("삼백이요", 3_000_000),
+        ("오백 정도요", 5_000_000),
+        ("3백", 3_000_000),
+        ("천이요", 10_000_000),
+        ("500 빌려주세요", 5_000_000),
+        # Bare digits stay literal: the loan's minimum asks again rather than guessing.
+        ("500", 500),
     ],
 )
 def test_parse_amount_forms(text: str, won: int) -> None:
@@ -120,6 +128,19 @@ def test_parse_amount_rejects(text: str) -> None:
         ("수천만원 빚이 있어요", []),
         ("12월 20일에 3시", []),
         ("5원", [("5원", 5)]),
+        # For a loan, hundreds and thousands said without 만 are in 만 won.
+        ("삼백 정도 융통이 될까 해서요", [("삼백", 3_000_000)]),
+        ("오백만 좀 빌릴 수 있어요?", [("오백만", 5_000_000)]),
+        ("애 학원비로 칠백쯤 필요한데", [("칠백", 7_000_000)]),
+        ("약관대출로 2천 가능한가요", [("2천", 20_000_000)]),
+        ("대출 금액은 사백이요", [("사백", 4_000_000)]),
+        ("300 정도 당겨 쓸 수 있나요", [("300", 3_000_000)]),
+        ("오천 원 더 빠져나갔어요", [("오천 원", 5_000)]),
+        # Without a borrowing word nearby they are not money at all.
+        ("백 번을 전화해도 안 받아요", []),
+        ("이천에서 살아요", []),
+        ("사백 명 넘게 왔대요", []),
+        ("몇백 빌려야 해요", []),
     ],
 )
 def test_find_amounts(text: str, found: list[tuple[str, int]]) -> None:
