@@ -36,22 +36,6 @@ def _admin_dsn() -> str:
     return _postgres_base().set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@asynccontextmanager
-async def temporary_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """Yield the SQLAlchemy URL of an empty database that is dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'milchak-test.db'}"
-        return
-    name = f"milchak_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_admin_dsn())
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield _postgres_base().set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
 # --------------------------------------------------------------------------- templates
 # Migrating takes about a second and seeding the demo organisation (6,250 policyholders) 5-15 s;
 # tests get a copy of a database built once per backend and test session instead (a file copy

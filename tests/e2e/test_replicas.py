@@ -23,12 +23,17 @@ import pytest
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import make_url
 
+from bot import clock
 from bot.db import create_engine_and_sessions, session_scope
-from bot.db.migrate import upgrade
 from bot.db.models import Contact, Employee, OutboxMessage, Policyholder, Request
-from bot.demo.seed import RESERVED_NAMES, seed_demo
+from bot.demo.seed import RESERVED_NAMES
 from bot.services.phones import format_phone
-from tests.auxil.databases import POSTGRES_SKIP_REASON, postgres_url, temporary_database
+from tests.auxil.databases import (
+    POSTGRES_SKIP_REASON,
+    database_copy,
+    demo_seeded_for,
+    postgres_url,
+)
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.running import milchak, stop_process
 from tests.auxil.stack import ACTION_TOKEN, RASA_TOKEN, WEBHOOK_SECRET, free_port
@@ -142,11 +147,9 @@ async def test_replicas_share_the_work_and_survive_losing_one_app_and_one_rasa(
         pytest.skip(POSTGRES_SKIP_REASON)
     if not redis_answers():
         pytest.skip(f"Redis does not answer on {REDIS[0]}:{REDIS[1]}: replica test not run")
-    async with temporary_database("postgres", tmp_path) as database_url:
+    demo = demo_seeded_for(clock.today())
+    async with database_copy("postgres", tmp_path, demo) as database_url:
         engine, sessions = create_engine_and_sessions(database_url)
-        await upgrade(engine)
-        async with session_scope(sessions) as session:
-            await seed_demo(session)
         holders = await _holders(sessions)
         async with sessions() as session:
             before = int(await session.scalar(select(func.coalesce(func.max(Contact.id), 0))) or 0)
