@@ -165,7 +165,7 @@ def run_rasa_test(args: argparse.Namespace, *extra: str, out: Path) -> None:
 # Rasa scores every extractor against every gold entity type; each of ours owns only some.
 OWNED_TYPES = {
     "KoreanValueExtractor_report": VALUE_ENTITIES,
-    "DIETClassifier_report": ("place", "product"),
+    "FastLoadingDIETClassifier_report": ("place", "product"),
 }
 
 
