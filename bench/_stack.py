@@ -89,10 +89,18 @@ async def timed_chat(telegram: FakeTelegram, user: int, offset: int, messages: i
 
 @asynccontextmanager
 async def running(
-    tmp: Path, database_url: str, *, workers: int = 1, concurrency: int = APP_CONCURRENCY
+    tmp: Path,
+    database_url: str,
+    *,
+    workers: int = 1,
+    concurrency: int = APP_CONCURRENCY,
+    first_update_id: int = 1,
 ) -> AsyncIterator[tuple[Stack, RasaClient]]:
     """``workers`` Rasa processes (loaded at once) and the app, sharing the action endpoint;
-    with a Rasa client for the bare turn (each sender on its replica, as the app does)."""
+    with a Rasa client for the bare turn (each sender on its replica, as the app does).
+
+    A second stack on the same database must start at a ``first_update_id`` above the first
+    stack's: Telegram never repeats an update id, and the app drops one it has stored."""
     web_port = free_port()
     async with AsyncExitStack() as exits:
         servers = []
@@ -110,6 +118,7 @@ async def running(
                 rasa_urls=urls if workers > 1 else None,
                 web_port=web_port,
                 telegram_concurrency=concurrency,
+                first_update_id=first_update_id,
             )
         )
         client = RasaClient(urls if workers > 1 else urls[0], token=RASA_TOKEN, timeout=120)

@@ -114,11 +114,16 @@ async def measure(args: argparse.Namespace) -> None:
             holders[most : 2 * most],
             holders[-1],
         )
+        next_update_id = 1
         for workers in [int(n) for n in args.workers.split(",")]:
             print(f"\n== {workers} Rasa worker(s), app concurrency {args.concurrency} ==")
             loading = time.perf_counter()
             async with running(
-                tmp, database_url, workers=workers, concurrency=args.concurrency
+                tmp,
+                database_url,
+                workers=workers,
+                concurrency=args.concurrency,
+                first_update_id=next_update_id,
             ) as (stack, client):
                 print(f"(Rasa ready after {time.perf_counter() - loading:.0f} s)")
                 user_ids = [FIRST_USER_ID + 1000 * workers + n for n in range(most + 1)]
@@ -129,6 +134,7 @@ async def measure(args: argparse.Namespace) -> None:
                     print((await end_to_end(stack, user_ids[:level], args.messages)).line())
                 if args.long and workers == 1:
                     await conversation_length(stack, user_ids[-1], args.long)
+                next_update_id = stack.telegram.next_update_id()
 
 
 async def conversation_length(stack: Stack, user: int, messages: int) -> None:
