@@ -187,9 +187,14 @@ class _QuietServer(uvicorn.Server):
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
-    """A listening socket that other processes may bind too (SO_REUSEPORT)."""
+    """A listening socket that other processes may bind too (SO_REUSEPORT).
+
+    Made with ``IPPROTO_TCP`` so that asyncio turns Nagle's algorithm off on every accepted
+    connection (it does so only when the socket says TCP): with it on, a response written as
+    headers then body waited for the peer's delayed ACK, ~40 ms on Linux, on Rasa's action calls.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))

@@ -244,7 +244,9 @@ class FakeTelegram:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
     async def __aenter__(self) -> FakeTelegram:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP: asyncio then turns Nagle off on accepted connections, as Telegram's
+        # servers answer without a ~40 ms delayed-ACK stall (see bot.runner.reuse_port_socket).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
