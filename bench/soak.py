@@ -1,7 +1,12 @@
 """Soak: `milchak run` (its own Rasa, a seeded SQLite database, polling the fake Bot API) under a
 steady stream of policyholder messages for a long time. Not part of `make test`.
 
-Run: .venv/bin/python -m bench.soak [--minutes 30] [--rate 20] [--users 100]
+Run: .venv/bin/python -m bench.soak [--minutes 30] [--rate 20] [--users 100] [--rasa-replicas 2]
+
+With ``--rasa-replicas N`` (N > 1) it runs `milchak run --rasa-replicas N` as production would:
+Rasa's tracker store in a fresh PostgreSQL database (``MILCHAK_TEST_POSTGRES_URL``, else the
+local server) and its lock store in Redis (``--redis``); the app's own database stays SQLite.
+A short run at a higher rate is the throughput test of that layout.
 
 Messages go out at ``--rate`` per second, each to the next policyholder whose previous message
 has been answered (a chat never has two messages in flight, as with a person typing). At the
@@ -20,18 +25,23 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from bench._stack import SENTENCES, policyholders, verify_all
 from bot.db import session_scope
 from bot.db.models import Contact
+from tests.auxil.databases import POSTGRES_URL_ENV, database_copy, drop_templates
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.running import RunningMilchak, milchak_run_with_rasa
 from tests.auxil.stack import seeded_database
 
 FIRST_USER_ID = 8_500_001
+LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 WINDOW_SECONDS = 300
 
 
@@ -47,9 +57,29 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def with_descendants(pid: int) -> set[int]:
+    """``pid`` and every process below it."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found.update(children)
+        frontier.extend(children)
+    return found
+
+
 class Soak:
-    def __init__(self, telegram: FakeTelegram, users: list[int], timeout: float) -> None:
-        self.telegram, self.timeout = telegram, timeout
+    def __init__(
+        self, telegram: FakeTelegram, users: list[int], timeout: float, rasa_replicas: int
+    ) -> None:
+        self.telegram, self.timeout, self.rasa_replicas = telegram, timeout, rasa_replicas
         self.idle: asyncio.Queue[int] = asyncio.Queue()
         for user in users:
             self.idle.put_nowait(user)
@@ -87,30 +117,59 @@ class Soak:
         await asyncio.gather(*tasks)
 
 
-async def soak(minutes: float, rate: float, users: int, patience: float) -> None:
+@asynccontextmanager
+async def rasa_settings(
+    tmp: Path, rasa_replicas: int, redis_url: str
+) -> AsyncIterator[dict[str, str]]:
+    """Extra `milchak run` settings for ``rasa_replicas``: none for one, else Redis and a fresh
+    PostgreSQL database for Rasa's trackers (dropped afterwards)."""
+    if rasa_replicas == 1:
+        yield {}
+        return
+    os.environ.setdefault(POSTGRES_URL_ENV, LOCAL_POSTGRES)
+    try:
+        async with database_copy("postgres", tmp) as url:
+            tracker_url = make_url(url).set(drivername="postgresql")
+            yield {
+                "MILCHAK_RASA_TRACKER_URL": tracker_url.render_as_string(hide_password=False),
+                "MILCHAK_REDIS_URL": redis_url,
+            }
+    finally:
+        await drop_templates()
+
+
+async def soak(
+    minutes: float, rate: float, users: int, patience: float, rasa_replicas: int, redis_url: str
+) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         database_url, sessions = await seeded_database(tmp / "soak.db")
         holders = await policyholders(sessions, users)
         async with (
+            rasa_settings(tmp, rasa_replicas, redis_url) as settings,
             FakeTelegram() as telegram,
-            milchak_run_with_rasa(telegram, tmp, database_url) as run,
+            milchak_run_with_rasa(
+                telegram, tmp, database_url, rasa_replicas=rasa_replicas, **settings
+            ) as run,
         ):
             await run.wait_ready(within=600)
             ids = [FIRST_USER_ID + n for n in range(users)]
             for chunk in range(0, users, 20):  # a few at a time: verification is not measured
                 await verify_all(telegram, ids[chunk : chunk + 20], holders[chunk : chunk + 20])
-            app_pid, rasa_pid = run.process.pid, await run.rasa_pid()
-            start_rss = await _rss(run, app_pid, rasa_pid)
-            soak = Soak(telegram, ids, patience)
+            start_rss = await _rss(run)
+            soak = Soak(telegram, ids, patience, rasa_replicas)
             await soak.run(minutes, rate)
             await asyncio.sleep(2)
-            end_rss = await _rss(run, app_pid, rasa_pid)
+            end_rss = await _rss(run)
             await report(soak, sessions, minutes, rate, start_rss, end_rss)
 
 
-async def _rss(run: RunningMilchak, app_pid: int, rasa_pid: int) -> tuple[float, float]:
-    return rss_mb(app_pid), rss_mb(rasa_pid)
+async def _rss(run: RunningMilchak) -> tuple[float, float]:
+    """Resident memory of the app's processes and of the Rasa processes, in MB."""
+    parts = (await run.readyz()).json()["parts"]
+    rasa = set().union(*(with_descendants(i["pid"]) for i in parts["rasa"]["instances"]))
+    app = with_descendants(run.process.pid) - rasa
+    return sum(map(rss_mb, app)), sum(map(rss_mb, rasa))
 
 
 async def report(
@@ -135,7 +194,10 @@ async def report(
     missing = [u for u in sent if u not in rows]
     doubled = [u for u, count in rows.items() if count > 1]
     wall = time.perf_counter() - soak.started
-    print(f"soak: {minutes:g} min at {rate:g} msg/s (load now {os.getloadavg()[0]:.2f})")
+    print(
+        f"soak: {minutes:g} min at {rate:g} msg/s, {soak.rasa_replicas} Rasa process(es) "
+        f"(load now {os.getloadavg()[0]:.2f})"
+    )
     print(f"sent {len(sent)} messages in {wall:.0f} s = {len(sent) / wall:.1f} msg/s")
     print(f"lost: {len(missing)} not in the ledger, {len(soak.unanswered)} without an answer")
     print(f"duplicated: {len(doubled)} update ids stored twice")
@@ -162,8 +224,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20, help="messages per second")
     parser.add_argument("--users", type=int, default=100, help="policyholders taking turns")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for an answer")
+    parser.add_argument("--rasa-replicas", type=int, default=1, help="Rasa processes")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/7", help="with replicas")
     args = parser.parse_args()
-    asyncio.run(soak(args.minutes, args.rate, args.users, args.timeout))
+    asyncio.run(
+        soak(args.minutes, args.rate, args.users, args.timeout, args.rasa_replicas, args.redis)
+    )
 
 
 if __name__ == "__main__":

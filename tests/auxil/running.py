@@ -18,7 +18,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.auxil.fake_telegram import FakeTelegram
-from tests.auxil.stack import free_port
+from tests.auxil.stack import free_port, free_ports
 
 
 def milchak(*args: str) -> list[str]:
@@ -93,10 +93,17 @@ class RunningMilchak:
 
 @asynccontextmanager
 async def milchak_run_with_rasa(
-    telegram: FakeTelegram, tmp_path: Path, database_url: str, **settings: str
+    telegram: FakeTelegram,
+    tmp_path: Path,
+    database_url: str,
+    *,
+    rasa_replicas: int = 1,
+    **settings: str,
 ) -> AsyncIterator[RunningMilchak]:
-    """`milchak run` (Rasa included) on an upgraded database, polling the fake Bot API."""
-    web_port, rasa_port, metrics_port = free_port(), free_port(), free_port()
+    """`milchak run` (Rasa included) on an upgraded database, polling the fake Bot API; with
+    ``rasa_replicas`` > 1, `milchak run --rasa-replicas N` (settings must then name Redis and a
+    PostgreSQL tracker store)."""
+    web_port, rasa_port, metrics_port = free_port(), free_ports(rasa_replicas), free_port()
     env = {
         **os.environ,
         "MILCHAK_DATABASE_URL": database_url,
@@ -110,7 +117,10 @@ async def milchak_run_with_rasa(
         **settings,
     }
     process = await asyncio.create_subprocess_exec(
-        *milchak("run"), env=env, stdout=PIPE, stderr=STDOUT
+        *milchak("run", *(["--rasa-replicas", str(rasa_replicas)] if rasa_replicas > 1 else [])),
+        env=env,
+        stdout=PIPE,
+        stderr=STDOUT,
     )
     running = RunningMilchak(
         process, f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{metrics_port}", rasa_port

@@ -49,6 +49,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int) -> int:
+    """A free port whose next ``count - 1`` ports are free too (Rasa replicas take them)."""
+    while True:
+        port = free_port()
+        try:
+            for offset in range(1, count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port + offset))
+        except OSError:
+            continue
+        return port
+
+
 @dataclass
 class RasaServer:
     url: str

@@ -36,7 +36,7 @@ from tests.auxil.databases import (
 )
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.running import milchak, stop_process
-from tests.auxil.stack import ACTION_TOKEN, RASA_TOKEN, WEBHOOK_SECRET, free_port
+from tests.auxil.stack import ACTION_TOKEN, RASA_TOKEN, WEBHOOK_SECRET, free_port, free_ports
 from tests.e2e.conftest import KIM_CHAT_ID, REFERENCE
 
 pytestmark = pytest.mark.e2e
@@ -53,18 +53,6 @@ def redis_answers() -> bool:
             return sock.recv(16).startswith(b"+PONG")
     except OSError:
         return False
-
-
-def two_free_ports() -> int:
-    """A port whose next port is free too (the second Rasa replica takes it)."""
-    while True:
-        port = free_port()
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
 
 
 class Chat:
@@ -154,7 +142,7 @@ async def test_replicas_share_the_work_and_survive_losing_one_app_and_one_rasa(
         async with sessions() as session:
             before = int(await session.scalar(select(func.coalesce(func.max(Contact.id), 0))) or 0)
         tracker_url = make_url(database_url).set(drivername="postgresql")
-        web_port, rasa_port, metrics_port = free_port(), two_free_ports(), free_port()
+        web_port, rasa_port, metrics_port = free_port(), free_ports(2), free_port()
         async with FakeTelegram(first_update_id=5_000_000) as telegram:
             env = {
                 **os.environ,

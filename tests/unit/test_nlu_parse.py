@@ -1,9 +1,11 @@
-"""``nlu.parse`` in batches gives exactly what Rasa's one-message-at-a-time parse gives, and
-BlendedIntentClassifier, which stacks features its own (faster) way, builds Rasa's matrix.
+"""``nlu.parse`` in batches gives exactly what Rasa's one-message-at-a-time parse gives,
+BlendedIntentClassifier, which stacks features its own (faster) way, builds Rasa's matrix, and
+DIET built eagerly at load (``nlu.components.diet``) predicts exactly what Rasa's own load gives.
 
 Needs the trained model and the Rasa virtualenv (``make train``); both are there under
-``make test``. One Rasa process loads the model once (that takes most of a minute) and parses
-the same lines both ways, comparing the classifier's matrix with Rasa's on the way.
+``make test``. One Rasa process loads the model our way and parses the same lines both ways,
+comparing the classifier's matrix with Rasa's on the way; then it loads the model again with
+Rasa's own DIET load (the slow, traced one) and parses the lines once more.
 """
 
 import json
@@ -65,7 +67,21 @@ parser = BatchParser(agent)
 found = [t for t in texts if t.strip()]
 results = iter(parser.parse(found))
 batched = [next(results) if t.strip() else {} for t in texts]
+from nlu.components.diet import EagerlyBuiltDIET
+from rasa.utils.tensorflow.models import RasaModel
+diets = [getattr(n._component, "model", None) for n in parser._runner._instantiated_nodes.values()
+         if hasattr(n, "_component")]
+ours = [type(m).__name__ for m in diets if m is not None and "DIET" in type(m).__name__]
+graph_mode = all(not m._run_eagerly for m in diets if isinstance(m, EagerlyBuiltDIET))
+EagerlyBuiltDIET.load = RasaModel.__dict__["load"]  # Rasa's own load, traced fit step and all
+rasas_agent = Agent.load(sys.argv[1])
+async def with_rasas_load():
+    return [await rasas_agent.parse_message(t) if t.strip() else {} for t in texts]
+rasas_load = asyncio.run(with_rasas_load())
 print(json.dumps({
+    "diet_models": ours,
+    "diet_graph_mode": graph_mode,
+    "rasas_load": [result_line(t, p) for t, p in zip(texts, rasas_load)],
     "batched_diet": parser.batched,
     "single": [result_line(t, p) for t, p in zip(texts, single)],
     "batched": [result_line(t, p) for t, p in zip(texts, batched)],
@@ -92,3 +108,10 @@ def test_stacked_features_equal_rasas_per_message_features(parsed: Any) -> None:
     found = len([t for t in LINES if t.strip()])  # parsed once alone and once in a batch
     assert stacked["rows"] == 2 * found and stacked["blended"] == 2 * found
     assert stacked["shapes_equal"] and stacked["difference"] == 0.0
+
+
+@pytest.mark.e2e
+def test_eagerly_built_diet_predicts_what_rasas_own_load_predicts(parsed: Any) -> None:
+    assert parsed["diet_models"] == ["EagerlyBuiltDIET"], parsed["diet_models"]
+    assert parsed["diet_graph_mode"], "DIET was left predicting eagerly (slow parses)"
+    assert parsed["single"] == parsed["rasas_load"]
