@@ -42,6 +42,7 @@ import json
 import re
 import socket
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -208,6 +209,9 @@ class FakeTelegram:
         self.callback_answers: list[dict[str, Any]] = []
         self._pending: list[dict[str, Any]] = []  # not yet confirmed by an offset
         self._messages: dict[int, SentMessage] = {}  # bot messages by id
+        # The same messages by chat: waiters look up one chat on every change, and a soak's
+        # hundred waiters scanning every message ever sent made the fake the bottleneck.
+        self._messages_by_chat: dict[int, list[SentMessage]] = defaultdict(list)
         self._user_messages: dict[int, dict[str, Any]] = {}  # user messages by id
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(first_update_id)
@@ -603,7 +607,9 @@ class FakeTelegram:
     # ------------------------------------------------------------------ inspection
     def sent(self, chat_id: int | None = None) -> list[SentMessage]:
         """Messages the bot sent (to ``chat_id``), oldest first, with edits applied."""
-        return [m for m in self._messages.values() if chat_id is None or m.chat_id == chat_id]
+        if chat_id is None:
+            return list(self._messages.values())
+        return list(self._messages_by_chat.get(chat_id, ()))
 
     def message(self, message_id: int) -> SentMessage:
         """A bot message by id."""
@@ -915,6 +921,7 @@ class FakeTelegram:
             reply_to_message_id=reply_to,
         )
         self._messages[sent.message_id] = sent
+        self._messages_by_chat[sent.chat_id].append(sent)
         self._notify()
         return _ok(self._bot_message_json(sent))
 
