@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock, metrics, texts
@@ -84,7 +84,8 @@ def screen_text(text: str) -> str | None:
 async def record_replies(
     session: AsyncSession,
     *,
-    policyholder: Policyholder,
+    policyholder_id: int,
+    employee_id: int | None,
     replies: list[BotReply],
     request_id: int | None,
 ) -> list[Outgoing]:
@@ -96,8 +97,8 @@ async def record_replies(
             direction="out",
             sender=ContactSender.BOT,
             text=reply.text,
-            policyholder_id=policyholder.id,
-            employee_id=policyholder.employee_id,
+            policyholder_id=policyholder_id,
+            employee_id=employee_id,
             request_id=request_id,
         )
         outgoing.append(Outgoing(reply.text, list(reply.buttons), contact.id))
@@ -114,7 +115,11 @@ async def _reply(
         policyholder = await session.get(Policyholder, policyholder_id)
         assert policyholder is not None
         return await record_replies(
-            session, policyholder=policyholder, replies=replies, request_id=request_id
+            session,
+            policyholder_id=policyholder.id,
+            employee_id=policyholder.employee_id,
+            replies=replies,
+            request_id=request_id,
         )
 
 
@@ -145,19 +150,19 @@ async def handle_message(
     async with session_scope(sessions) as session:
         policyholder = await session.get(Policyholder, inbound.policyholder_id)
         assert policyholder is not None
-        contact = await record_inbound_once(
+        employee_id = policyholder.employee_id
+        contact_id = await record_inbound_once(
             session,
             sender=ContactSender.POLICYHOLDER,
             text=inbound.shown_text or inbound.text,
             policyholder_id=policyholder.id,
-            employee_id=policyholder.employee_id,
+            employee_id=employee_id,
             telegram_user_id=inbound.telegram_user_id,
             telegram_update_id=inbound.update_id,
             telegram_message_id=inbound.message_id,
         )
-        if contact is None:
+        if contact_id is None:
             return None
-        contact_id = contact.id
         # Requests the actions open during this turn have larger ids than any existing one.
         last_request_id = await session.scalar(
             select(func.coalesce(func.max(Request.id), 0)).where(
@@ -166,7 +171,7 @@ async def handle_message(
         )
         # While an employee has taken over (or a rating comment is due), the bot stays silent.
         consumed = await consume_policyholder_text(
-            session, policyholder=policyholder, text=inbound.text, contact_id=contact.id
+            session, policyholder=policyholder, text=inbound.text, contact_id=contact_id
         )
     problem = None if consumed else screened
     if on_stored is not None:
@@ -185,22 +190,31 @@ async def handle_message(
         return await _rasa_down(sessions, inbound, contact_id, deadlines)
 
     async with session_scope(sessions) as session:
-        policyholder = await session.get(Policyholder, inbound.policyholder_id)
-        assert policyholder is not None
-        stored = await session.get(Contact, contact_id)
-        assert stored is not None
-        stored.intent, stored.confidence = parse.intent, parse.confidence
-        # A request the actions opened during this turn is linked to both sides of the exchange
-        # (an action that knew the turn has linked it already).
-        request_id = stored.request_id or await session.scalar(
+        # The message's row learns what Rasa understood; the request an action linked to it
+        # (one that knew the turn) comes back with it.
+        linked = await session.scalar(
+            update(Contact)
+            .where(Contact.id == contact_id)
+            .values(intent=parse.intent, confidence=parse.confidence)
+            .returning(Contact.request_id)
+        )
+        # Otherwise a request the actions opened during this turn is linked to both sides.
+        request_id = linked or await session.scalar(
             select(Request.id)
-            .where(Request.policyholder_id == policyholder.id, Request.id > last_request_id)
+            .where(Request.policyholder_id == inbound.policyholder_id, Request.id > last_request_id)
             .order_by(Request.id.desc())
             .limit(1)
         )
-        stored.request_id = request_id
+        if request_id is not None and linked is None:
+            await session.execute(
+                update(Contact).where(Contact.id == contact_id).values(request_id=request_id)
+            )
         return await record_replies(
-            session, policyholder=policyholder, replies=replies, request_id=request_id
+            session,
+            policyholder_id=inbound.policyholder_id,
+            employee_id=employee_id,
+            replies=replies,
+            request_id=request_id,
         )
 
 
@@ -242,7 +256,11 @@ async def _hand_to_a_person(
             assert opened is not None
             reply = BotReply(texts.RASA_SLOW_OPENED.format(reference=opened.reference))
             return await record_replies(
-                session, policyholder=policyholder, replies=[reply], request_id=opened.id
+                session,
+                policyholder_id=policyholder.id,
+                employee_id=policyholder.employee_id,
+                replies=[reply],
+                request_id=opened.id,
             )
         since = clock.now() - timedelta(minutes=RASA_DOWN_WINDOW_MINUTES)
         recent = await session.scalar(
@@ -296,7 +314,11 @@ async def _hand_to_a_person(
             raise TurnTaken(f"message {contact_id} already has a request")  # rolls this back
         reply = BotReply(texts.RASA_DOWN.format(reference=request.reference))
         return await record_replies(
-            session, policyholder=policyholder, replies=[reply], request_id=request.id
+            session,
+            policyholder_id=policyholder.id,
+            employee_id=policyholder.employee_id,
+            replies=[reply],
+            request_id=request.id,
         )
 
 

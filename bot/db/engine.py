@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -11,12 +12,17 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db import sqlite_one_hop
+
 
 def create_engine_and_sessions(url: str) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
     """Build the engine for ``url`` and a session factory bound to it."""
     is_sqlite = url.startswith("sqlite")
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        parsed = parsed.set(drivername=f"sqlite+{sqlite_one_hop.DRIVER}")
     engine = create_async_engine(
-        url,
+        parsed,
         pool_pre_ping=not is_sqlite,
         connect_args={"timeout": 30} if is_sqlite else {},
     )

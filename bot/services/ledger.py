@@ -88,16 +88,13 @@ async def record_bot_notice(
         log.warning("could not store the notice to chat %s", chat_id, exc_info=True)
 
 
-async def record_inbound_once(session: AsyncSession, **fields: object) -> Contact | None:
-    """Store an inbound Telegram message unless its update id was stored before.
+async def record_inbound_once(session: AsyncSession, **fields: object) -> int | None:
+    """Store an inbound Telegram message unless its update id was stored before; its row id.
 
-    Telegram re-delivers updates after a crash or a timeout; returning None tells the caller
-    this update was already handled and must not be answered twice.
+    Telegram re-delivers updates after a crash or a timeout; None tells the caller this update
+    was already handled and must not be answered twice. One statement: the unique update id
+    decides, also between concurrent workers (no savepoint: see bot.db.inserts).
     """
-    update_id = fields.get("telegram_update_id")
-    if isinstance(update_id, int) and await is_update_stored(session, update_id):
-        return None
-    # The unique update id decides between concurrent workers (no savepoint: see bot.db.inserts).
     values = {**fields, "direction": "in"}
     values["text"] = mask_personal_numbers(str(fields["text"]))
     contact_id = await insert_unless_conflict(
@@ -105,7 +102,7 @@ async def record_inbound_once(session: AsyncSession, **fields: object) -> Contac
     )
     if contact_id is not None:
         metrics.MESSAGES.labels(str(fields.get("channel", "telegram")), "in").inc()
-    return None if contact_id is None else await session.get(Contact, contact_id)
+    return contact_id
 
 
 async def is_update_stored(session: AsyncSession, update_id: int) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
@@ -54,14 +54,11 @@ async def consume_policyholder_text(
     linked to the request it concerns. Runs in the caller's transaction (the caller commits).
     """
     now = clock.now()
-    contact = await session.get(Contact, contact_id)
-
     if policyholder.rating_pending_request_id is not None:
         until = policyholder.rating_pending_until
         request = await session.get(Request, policyholder.rating_pending_request_id)
         if request is not None and until is not None and as_utc(until) > now:
-            if contact is not None:
-                contact.request_id = request.id
+            await _link(session, contact_id, request.id)
             await finish_rating(session, request=request, policyholder=policyholder, comment=text)
             return True
         policyholder.rating_pending_request_id = None
@@ -72,10 +69,19 @@ async def consume_policyholder_text(
         return False
     if not await relay_to_employee(session, request=handoff, policyholder=policyholder, text=text):
         return False
-    if contact is not None:
-        contact.request_id = handoff.id
+    await _link(session, contact_id, handoff.id)
     await session.flush()
     return True
+
+
+async def _link(session: AsyncSession, contact_id: int, request_id: int) -> None:
+    """Link the stored inbound message to the request it concerns (one UPDATE, no load)."""
+    await session.execute(
+        update(Contact)
+        .where(Contact.id == contact_id)
+        .values(request_id=request_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def relay_to_policyholder(
