@@ -15,6 +15,13 @@ Rasa's ``SQLTrackerStore.retrieve`` loads only the events from the latest ``sess
 on, so the next turn replays and posts that short tail. This is what happens anyway after an
 hour of silence, except that the slots survive.
 
+Rasa finds the latest session with ``max(timestamp) … where sender_id = ? and type_name =
+'session_started'`` and then reads ``sender_id = ? and timestamp >= that``, on every load and
+every save; its only index is on ``sender_id``, so both walked the sender's whole history and a
+turn still got dearer as the conversation grew (``bench/tracker_store.py``). The store adds the
+two indexes those queries need, ``(sender_id, type_name, timestamp)`` and ``(sender_id,
+timestamp)``, when it starts (if they are missing).
+
 Runs inside Rasa's virtualenv (loaded by endpoints.yml): standard library and Rasa only.
 """
 
@@ -23,6 +30,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
@@ -33,6 +41,11 @@ from bot.open_questions import SKIPPED_ACTIONS, question_open
 log = logging.getLogger(__name__)
 
 DEFAULT_SESSION_EVENTS = 200
+# What Rasa's latest-session lookup and its read of that session filter on.
+SESSION_INDEXES = {
+    "ix_events_sender_type_time": "sender_id, type_name, timestamp",
+    "ix_events_sender_time": "sender_id, timestamp",
+}
 # Slots that say the bot is inside a question-and-answer step.
 ASKED_SLOT = "requested_slot"
 OFFER_SLOT = "pending_offer"
@@ -90,6 +103,24 @@ class SessionRollingTrackerStore(SQLTrackerStore):
     ):
         super().__init__(*args, **kwargs)
         self.session_events = int(session_events)
+        self._add_session_indexes()
+
+    def _add_session_indexes(self) -> None:
+        """The indexes Rasa's latest-session queries need (see the module's docstring).
+
+        Plain DDL, not ``sa.Index`` objects: those would attach to Rasa's shared table
+        metadata, and the next store's ``create_all`` on a new database would build them twice.
+        """
+        table = self.SQLEvent.__tablename__
+        for name, columns in SESSION_INDEXES.items():
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        sa.text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
+                    )
+            except sa.exc.DatabaseError:
+                # PostgreSQL: another Rasa replica, starting at the same moment, made it.
+                log.info("index %s was being created by another process", name, exc_info=True)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         # The tracker holds the current session's events (loaded by ``retrieve``) and this

@@ -23,6 +23,7 @@ SESSION_EVENTS = 30
 
 _CONVERSATION = """
 import asyncio, json
+import sqlalchemy
 from rasa.core.tracker_store import create_tracker_store
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -98,6 +99,14 @@ async def main():
     seen["turns"] = len(seen["loaded"])
     latest = await store.retrieve(SENDER)
     seen["latest_starts_like_rasa"] = [e.type_name for e in list(latest.events)[:2]]
+
+    # How SQLite runs Rasa's latest-session read (the load and the save's count).
+    inner = getattr(store, "_tracker_store", store)
+    with inner.session_scope() as session:
+        query = inner._event_query(session, SENDER, fetch_events_from_all_sessions=False)
+        sql = str(query.statement.compile(compile_kwargs={"literal_binds": True}))
+        plan = session.execute(sqlalchemy.text("EXPLAIN QUERY PLAN " + sql)).fetchall()
+    seen["plan"] = " | ".join(str(row[-1]) for row in plan)
 
 asyncio.run(main())
 print(json.dumps(seen))
@@ -177,3 +186,12 @@ def test_an_open_offer_is_not_cut(conversation: dict[str, Any]) -> None:
 
 def test_a_new_session_begins_as_rasas_own(conversation: dict[str, Any]) -> None:
     assert conversation["latest_starts_like_rasa"] == ["action", "session_started"]
+
+
+def test_the_latest_session_is_found_by_index_not_by_reading_the_whole_history(
+    conversation: dict[str, Any],
+) -> None:
+    # Rasa's own index (sender_id) alone made every load read all of a sender's events.
+    plan = conversation["plan"]
+    assert "ix_events_sender_type_time" in plan, plan
+    assert "ix_events_sender_time" in plan, plan
