@@ -159,6 +159,8 @@ async def soak(
             start_rss = await _rss(run)
             soak = Soak(telegram, ids, patience, rasa_replicas)
             await soak.run(minutes, rate)
+            # Behind its rate, the bot still has updates queued: those are late, not lost.
+            await telegram.wait_until_consumed(timeout=patience)
             await asyncio.sleep(2)
             end_rss = await _rss(run)
             await report(soak, sessions, minutes, rate, start_rss, end_rss)
