@@ -167,11 +167,19 @@ async def soak(
 
 
 async def _rss(run: RunningMilchak) -> tuple[float, float]:
-    """Resident memory of the app's processes and of the Rasa processes, in MB."""
-    parts = (await run.readyz()).json()["parts"]
-    rasa = set().union(*(with_descendants(i["pid"]) for i in parts["rasa"]["instances"]))
-    app = with_descendants(run.process.pid) - rasa
-    return sum(map(rss_mb, app)), sum(map(rss_mb, rasa))
+    """Resident memory of the app's processes and of the Rasa processes, in MB (found by
+    command line under `milchak run`: with replicas, no app process knows the Rasa pids)."""
+    everything = with_descendants(run.process.pid)
+    launchers = {pid for pid in everything if "rasa_launcher" in _command_line(pid)}
+    rasa = set().union(*(with_descendants(pid) for pid in launchers))
+    return sum(map(rss_mb, everything - rasa)), sum(map(rss_mb, rasa))
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 async def report(
