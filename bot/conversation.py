@@ -27,7 +27,7 @@ from bot.db.models import (
     RequestKind,
 )
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
-from bot.services.ledger import record_contact, record_inbound_once
+from bot.services.ledger import link_to_request, record_contact, record_inbound_once
 from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
 from bot.services.relay import consume_policyholder_text
@@ -206,9 +206,7 @@ async def handle_message(
             .limit(1)
         )
         if request_id is not None and linked is None:
-            await session.execute(
-                update(Contact).where(Contact.id == contact_id).values(request_id=request_id)
-            )
+            await link_to_request(session, contact_id, request_id)
         return await record_replies(
             session,
             policyholder_id=inbound.policyholder_id,

@@ -1,8 +1,9 @@
 """Rasa 3.6's two measured wastes on milchak's turn, removed inside the Rasa process.
 
-**Validating action answers.** Rasa checks every custom action's answer with ``jsonschema.validate(result, schema)``. That
-function first validates the *schema* against JSON Schema's meta-schema, on every call; the
-schema is Rasa's constant event-list schema, so the check always passes and only costs time.
+**Validating action answers.** Rasa checks every custom action's answer with
+``jsonschema.validate(result, schema)``. That function first validates the *schema* against
+JSON Schema's meta-schema, on every call; the schema is Rasa's constant event-list schema, so
+the check always passes and only costs time.
 Profiled with py-spy at 8 concurrent policyholders (stop 20): 34 % of each Rasa process's CPU
 went there, more than NLU and policies together. ``install()`` swaps the method for one that
 checks the schema once, at start, and validates each answer with the same validator and the
@@ -13,8 +14,8 @@ same error message, so a malformed answer is still refused exactly as before.
 asking ``inspect.isabstract`` of each: 0.12 ms per event, most of a tracker load (cProfile of
 ``SQLTrackerStore.retrieve``, stop 21: 1.2 s of 100 loads of 50 events went to it). The class
 of each type name is now looked up in a table built from that same walk (the first class of a
-name wins, as in the walk); an unknown name rebuilds the table once (a subclass imported
-later), then gets Rasa's own answer.
+name wins, as in the walk); an unknown name rebuilds the table (a subclass may have been
+imported since) and, still unknown, gets Rasa's own answer.
 
 Runs in Rasa's virtualenv (``bot.rasa_launcher``): standard library, Rasa and its jsonschema.
 """

@@ -2,7 +2,7 @@
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
@@ -103,6 +103,16 @@ async def record_inbound_once(session: AsyncSession, **fields: object) -> int | 
     if contact_id is not None:
         metrics.MESSAGES.labels(str(fields.get("channel", "telegram")), "in").inc()
     return contact_id
+
+
+async def link_to_request(session: AsyncSession, contact_id: int, request_id: int) -> None:
+    """Link a stored message to the request it concerns (one UPDATE; the row is not loaded)."""
+    await session.execute(
+        update(Contact)
+        .where(Contact.id == contact_id)
+        .values(request_id=request_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def is_update_stored(session: AsyncSession, update_id: int) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
@@ -35,6 +35,7 @@ from bot.services.casefile import (
     record_event,
     require_can_act,
 )
+from bot.services.ledger import link_to_request
 from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
 from bot.services.ratings import finish_rating
@@ -58,7 +59,7 @@ async def consume_policyholder_text(
         until = policyholder.rating_pending_until
         request = await session.get(Request, policyholder.rating_pending_request_id)
         if request is not None and until is not None and as_utc(until) > now:
-            await _link(session, contact_id, request.id)
+            await link_to_request(session, contact_id, request.id)
             await finish_rating(session, request=request, policyholder=policyholder, comment=text)
             return True
         policyholder.rating_pending_request_id = None
@@ -69,19 +70,9 @@ async def consume_policyholder_text(
         return False
     if not await relay_to_employee(session, request=handoff, policyholder=policyholder, text=text):
         return False
-    await _link(session, contact_id, handoff.id)
+    await link_to_request(session, contact_id, handoff.id)
     await session.flush()
     return True
-
-
-async def _link(session: AsyncSession, contact_id: int, request_id: int) -> None:
-    """Link the stored inbound message to the request it concerns (one UPDATE, no load)."""
-    await session.execute(
-        update(Contact)
-        .where(Contact.id == contact_id)
-        .values(request_id=request_id)
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def relay_to_policyholder(
