@@ -9,19 +9,23 @@ and time the bot's first reply. ``bench.latency``, ``bench.throughput``,
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import session_scope
 from bot.db.models import Policyholder
 from bot.rasa_client import RasaClient
 from bot.services.phones import format_phone
+from tests.auxil.databases import POSTGRES_URL_ENV, database_copy, drop_templates
 from tests.auxil.fake_telegram import FakeTelegram
+from tests.auxil.running import RunningMilchak, milchak_run_with_rasa
 from tests.auxil.stack import RASA_TOKEN, Stack, app_stack, free_port, rasa_server, seeded_database
 
 SENTENCES = (
@@ -36,6 +40,7 @@ SENTENCES = (
 )
 SETTLE_SECONDS = 0.05  # let a multi-message answer finish before the next message
 APP_CONCURRENCY = 8  # tests.auxil.stack's default for MILCHAK_TELEGRAM_CONCURRENCY
+LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 async def policyholders(
@@ -140,3 +145,59 @@ async def verified_chats(
         ids = [first_user_id + n for n in range(users)]
         await verify_all(stack.telegram, ids, holders)
         yield stack, ids
+
+
+@asynccontextmanager
+async def rasa_settings(
+    tmp: Path, rasa_replicas: int, redis_url: str
+) -> AsyncIterator[dict[str, str]]:
+    """Extra `milchak run` settings for ``rasa_replicas``: none for one, else Redis and a fresh
+    PostgreSQL database for Rasa's trackers (dropped afterwards)."""
+    if rasa_replicas == 1:
+        yield {}
+        return
+    os.environ.setdefault(POSTGRES_URL_ENV, LOCAL_POSTGRES)
+    try:
+        async with database_copy("postgres", tmp) as url:
+            tracker_url = make_url(url).set(drivername="postgresql")
+            yield {
+                "MILCHAK_RASA_TRACKER_URL": tracker_url.render_as_string(hide_password=False),
+                "MILCHAK_REDIS_URL": redis_url,
+            }
+    finally:
+        await drop_templates()
+
+
+@asynccontextmanager
+async def separate_process(
+    tmp: Path,
+    database_url: str,
+    *,
+    rasa_replicas: int = 1,
+    concurrency: int = APP_CONCURRENCY,
+    first_update_id: int = 1,
+    redis_url: str = "redis://127.0.0.1:6379/7",
+) -> AsyncIterator[tuple[FakeTelegram, RunningMilchak, RasaClient]]:
+    """`milchak run` as an operator runs it (its own process, its own Rasa processes; with
+    replicas, Rasa's trackers in PostgreSQL and its locks in Redis), polling the fake Bot API
+    that runs here; with a Rasa client on the same Rasa processes for the bare turn."""
+    async with (
+        rasa_settings(tmp, rasa_replicas, redis_url) as settings,
+        FakeTelegram(first_update_id=first_update_id) as telegram,
+        milchak_run_with_rasa(
+            telegram,
+            tmp,
+            database_url,
+            rasa_replicas=rasa_replicas,
+            MILCHAK_RASA_TOKEN=RASA_TOKEN,
+            MILCHAK_TELEGRAM_CONCURRENCY=str(concurrency),
+            **settings,
+        ) as run,
+    ):
+        await run.wait_ready(within=600)
+        urls = [f"http://127.0.0.1:{run.rasa_port + n}" for n in range(rasa_replicas)]
+        client = RasaClient(urls if rasa_replicas > 1 else urls[0], token=RASA_TOKEN, timeout=120)
+        try:
+            yield telegram, run, client
+        finally:
+            await client.close()

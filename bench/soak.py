@@ -25,23 +25,18 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
-from bench._stack import SENTENCES, policyholders, verify_all
+from bench._stack import SENTENCES, policyholders, rasa_settings, verify_all
 from bot.db import session_scope
 from bot.db.models import Contact
-from tests.auxil.databases import POSTGRES_URL_ENV, database_copy, drop_templates
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.running import RunningMilchak, milchak_run_with_rasa
 from tests.auxil.stack import seeded_database
 
 FIRST_USER_ID = 8_500_001
-LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 WINDOW_SECONDS = 300
 
 
@@ -115,27 +110,6 @@ class Soak:
             # Open loop: the n-th message leaves at n / rate seconds, whatever the answers do.
             await asyncio.sleep(max(0.0, self.started + n / rate - time.perf_counter()))
         await asyncio.gather(*tasks)
-
-
-@asynccontextmanager
-async def rasa_settings(
-    tmp: Path, rasa_replicas: int, redis_url: str
-) -> AsyncIterator[dict[str, str]]:
-    """Extra `milchak run` settings for ``rasa_replicas``: none for one, else Redis and a fresh
-    PostgreSQL database for Rasa's trackers (dropped afterwards)."""
-    if rasa_replicas == 1:
-        yield {}
-        return
-    os.environ.setdefault(POSTGRES_URL_ENV, LOCAL_POSTGRES)
-    try:
-        async with database_copy("postgres", tmp) as url:
-            tracker_url = make_url(url).set(drivername="postgresql")
-            yield {
-                "MILCHAK_RASA_TRACKER_URL": tracker_url.render_as_string(hide_password=False),
-                "MILCHAK_REDIS_URL": redis_url,
-            }
-    finally:
-        await drop_templates()
 
 
 async def soak(

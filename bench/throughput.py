@@ -1,7 +1,7 @@
 """Throughput and first-reply latency of milchak next to the bare Rasa turn, in one run.
 
 Run: .venv/bin/python -m bench.throughput [--users 1,8,32,64] [--messages 10] [--workers 1,2]
-                                           [--long 1000] [--concurrency 32]
+                                           [--long 1000] [--concurrency 32] [--app process]
 
 For each number of Rasa workers (processes, each policyholder on one by consistent hashing):
 
@@ -12,7 +12,15 @@ For each number of Rasa workers (processes, each policyholder on one by consiste
   the fake Bot API (polling), the next once the previous was answered; the time runs from the
   update being queued to the bot's first reply arriving there.
 
-Both print messages/s and p50/p90/p99 in ms. ``--long N`` then has one policyholder send N
+Both print messages/s and p50/p90/p99 in ms. ``--app`` says where the app runs:
+
+- ``process`` (the default): `milchak run` in its own process, as an operator runs it, with its
+  own Rasa processes (``--workers`` > 1: `milchak run --rasa-replicas N`, Rasa's trackers in a
+  fresh PostgreSQL database and its locks in Redis, as production has them); the fake Bot API
+  and the policyholders stay in this process, as Telegram and its users are elsewhere too;
+- ``inline``: the app in this process, next to the fake Bot API and the policyholders (one
+  process's CPU for all three; Rasa's trackers in SQLite).
+ ``--long N`` then has one policyholder send N
 messages and prints the end-to-end turn time around the 1st, 100th and N-th message (mean of
 ten turns each), to see whether a turn gets dearer as the conversation grows. The machine's
 1-minute load average is printed next to each figure: other processes share the cores.
@@ -26,6 +34,8 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +44,13 @@ from bench._stack import (
     SETTLE_SECONDS,
     policyholders,
     running,
+    separate_process,
     timed_chat,
     verify_all,
 )
 from bot.rasa_client import RasaClient
-from tests.auxil.stack import Stack, seeded_database
+from tests.auxil.fake_telegram import FakeTelegram
+from tests.auxil.stack import seeded_database
 
 FIRST_USER_ID = 8_100_001
 
@@ -88,10 +100,10 @@ async def bare_rasa(client: RasaClient, senders: list[str], messages: int) -> Fi
     )
 
 
-async def end_to_end(stack: Stack, users: list[int], messages: int) -> Figures:
+async def end_to_end(telegram: FakeTelegram, users: list[int], messages: int) -> Figures:
     started = time.perf_counter()
     per_user = await asyncio.gather(
-        *(timed_chat(stack.telegram, u, n, messages) for n, u in enumerate(users))
+        *(timed_chat(telegram, u, n, messages) for n, u in enumerate(users))
     )
     seconds = time.perf_counter() - started
     return Figures(
@@ -116,34 +128,60 @@ async def measure(args: argparse.Namespace) -> None:
         )
         next_update_id = 1
         for workers in [int(n) for n in args.workers.split(",")]:
-            print(f"\n== {workers} Rasa worker(s), app concurrency {args.concurrency} ==")
+            print(
+                f"\n== {workers} Rasa worker(s), app {args.app}, concurrency {args.concurrency} =="
+            )
             loading = time.perf_counter()
-            async with running(
-                tmp,
-                database_url,
-                workers=workers,
-                concurrency=args.concurrency,
-                first_update_id=next_update_id,
-            ) as (stack, client):
-                print(f"(Rasa ready after {time.perf_counter() - loading:.0f} s)")
+            async with stack_for(
+                args.app, tmp, database_url, workers, args.concurrency, next_update_id
+            ) as (
+                telegram,
+                client,
+            ):
+                print(f"(ready after {time.perf_counter() - loading:.0f} s)")
                 user_ids = [FIRST_USER_ID + 1000 * workers + n for n in range(most + 1)]
-                await verify_all(stack.telegram, user_ids, [*app_holders, long_holder])
+                await verify_all(telegram, user_ids, [*app_holders, long_holder])
                 for level in levels:
                     senders = [f"ph{h.id}" for h in bare_holders[:level]]
                     print((await bare_rasa(client, senders, args.messages)).line())
-                    print((await end_to_end(stack, user_ids[:level], args.messages)).line())
+                    print((await end_to_end(telegram, user_ids[:level], args.messages)).line())
                 if args.long and workers == 1:
-                    await conversation_length(stack, user_ids[-1], args.long)
-                next_update_id = stack.telegram.next_update_id()
+                    await conversation_length(telegram, user_ids[-1], args.long)
+                next_update_id = telegram.next_update_id()
 
 
-async def conversation_length(stack: Stack, user: int, messages: int) -> None:
+@asynccontextmanager
+async def stack_for(
+    app: str, tmp: Path, database_url: str, workers: int, concurrency: int, first_update_id: int
+) -> AsyncIterator[tuple[FakeTelegram, RasaClient]]:
+    """The fake Bot API the policyholders write to, and a client on the same Rasa processes."""
+    if app == "inline":
+        async with running(
+            tmp,
+            database_url,
+            workers=workers,
+            concurrency=concurrency,
+            first_update_id=first_update_id,
+        ) as (stack, client):
+            yield stack.telegram, client
+        return
+    async with separate_process(
+        tmp,
+        database_url,
+        rasa_replicas=workers,
+        concurrency=concurrency,
+        first_update_id=first_update_id,
+    ) as (telegram, _run, client):
+        yield telegram, client
+
+
+async def conversation_length(telegram: FakeTelegram, user: int, messages: int) -> None:
     """One policyholder's ``messages`` turns; prints as it goes (a long run may be cut short)."""
     print(f"\nturn time vs conversation length (one policyholder, {messages} messages):")
     timings: list[float] = []
     marks = sorted({1, 100, messages} | set(range(100, messages + 1, 100)))
     for mark in marks:
-        timings += await timed_chat(stack.telegram, user, len(timings), mark + 5 - len(timings))
+        timings += await timed_chat(telegram, user, len(timings), mark + 5 - len(timings))
         window = timings[:10] if mark == 1 else timings[mark - 5 : mark + 5]
         print(
             f"  around message {mark:>5}: mean {statistics.fmean(window):6.0f} ms"
@@ -160,6 +198,9 @@ def main() -> None:
     parser.add_argument("--long", type=int, default=1000, help="one long conversation (0 = off)")
     parser.add_argument(
         "--concurrency", type=int, default=32, help="MILCHAK_TELEGRAM_CONCURRENCY of the app"
+    )
+    parser.add_argument(
+        "--app", choices=["process", "inline"], default="process", help="where the app runs"
     )
     asyncio.run(measure(parser.parse_args()))
 

@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -97,7 +98,9 @@ async def action_webhook(request: Request) -> JSONResponse:
     state = request.app.state
     if not token_matches(presented, state.settings.action_token):
         return JSONResponse({"error": "unauthorized"}, status_code=401)
-    status, body = await run_action(state.sessions, await request.json(), deadlines=state.deadlines)
+    # Rasa posts the whole tracker with every call: orjson reads it in a fraction of the time.
+    payload = orjson.loads(await request.body())
+    status, body = await run_action(state.sessions, payload, deadlines=state.deadlines)
     return JSONResponse(body, status_code=status)
 
 

@@ -1,11 +1,11 @@
 """``milchak run`` and ``milchak chat``: the whole stack, on Telegram or in the terminal."""
 
-import asyncio
 import logging
 
 import click
 from pydantic import ValidationError
 
+from bot import event_loop
 from bot.config import Settings, get_settings
 from bot.runner import serve
 
@@ -43,13 +43,13 @@ def run(no_rasa: bool, replicas: int, rasa_replicas: int | None) -> None:
     """Rasa와 앱을 함께 실행합니다 (토큰이 없으면 터미널 상담)."""
     _logging()
     if replicas == 1 and rasa_replicas in (None, 1):
-        asyncio.run(serve(_settings(), with_rasa=not no_rasa))
+        event_loop.run(serve(_settings(), with_rasa=not no_rasa))
         return
     if no_rasa:
         raise click.UsageError("--no-rasa와 복제본 옵션은 함께 쓸 수 없습니다.")
     from bot.replicas import serve_replicas
 
-    asyncio.run(serve_replicas(_settings(), replicas=replicas, rasa_replicas=rasa_replicas or 1))
+    event_loop.run(serve_replicas(_settings(), replicas=replicas, rasa_replicas=rasa_replicas or 1))
 
 
 @click.command()
@@ -57,4 +57,4 @@ def run(no_rasa: bool, replicas: int, rasa_replicas: int | None) -> None:
 def chat(no_rasa: bool) -> None:
     """데모 계약자 이영숙으로 터미널에서 상담합니다."""
     _logging()
-    asyncio.run(serve(_settings(), with_rasa=not no_rasa, chat=True))
+    event_loop.run(serve(_settings(), with_rasa=not no_rasa, chat=True))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 import uvicorn
 
+from bot import event_loop
 from bot.config import get_settings
 from bot.db import create_engine_and_sessions
 from bot.web import create_web_app
@@ -34,4 +33,4 @@ def web(host: str | None, port: int | None) -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(_serve())
+    event_loop.run(_serve())

@@ -3,9 +3,9 @@
 ``register(application)`` declares them with python-telegram-bot's own routing, ahead of the
 policyholder handlers (group 0):
 
-- group -2, ``who_is_talking``: for every update in a private chat, whether the chat is a linked
-  employee's, read from the database (an invite may have linked it a moment ago, in another app
-  process) and kept in the application's employee-chat filter that the handlers below use;
+- group -2, ``bot.telegram.identity.identify``: for every update in a private chat, whether the
+  chat is a linked employee's, read from the database (an invite may have linked it a moment
+  ago, in another app process) and kept in the employee-chat filter the handlers below use;
 - group -1: alert buttons (``req:…``, ``ret:…`` on retention tasks), invites (``/start emp-<code>``), the commands of
   ``COMMANDS`` (the employee-only ones refused to anyone else), text to relay, and anything else
   in an employee's chat. Each of them ends the update's handling (``ApplicationHandlerStop``), so
@@ -30,7 +30,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, BotCommand, BotCommandScopeChat, Message, Update
-from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -66,6 +65,7 @@ from bot.telegram import retention as retention_ui
 from bot.telegram.alert_edits import refresh_alerts
 from bot.telegram.context import services
 from bot.telegram.delivery import decorate, send_or_queue
+from bot.telegram.identity import EMPLOYEE_CHATS_KEY, employee_chats, identify
 from bot.telegram.request_buttons import NOT_FOUND, handle_request_button
 from bot.telegram.sender import telegram_sender
 
@@ -127,27 +127,25 @@ BAD_DATE = "날짜를 이해하지 못했습니다: {value} (예: 2026-12-01)"
 BUTTON_LABELS = {code: label for label, code in alerts.ACTIONS}
 REQUEST_BUTTON = r"^req:"
 RETENTION_BUTTON = r"^ret:"
-EMPLOYEE_CHATS_KEY = "employee_chats"
-
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add the employee handlers (groups -2 and -1, before the policyholder handlers)."""
-    employee_chats = filters.Chat(allow_empty=False)
-    application.bot_data[EMPLOYEE_CHATS_KEY] = employee_chats
+    linked_chats = filters.Chat(allow_empty=False)
+    application.bot_data[EMPLOYEE_CHATS_KEY] = linked_chats
     new_message = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    from_employee = new_message & employee_chats
+    from_employee = new_message & linked_chats
     invite = filters.Regex(rf"^/start(@\w+)?\s+{re.escape(START_PREFIX)}")
     employee_only = [command.name for command in COMMANDS if command.employee_only]
-    application.add_handler(TypeHandler(Update, who_is_talking), group=-2)
+    application.add_handler(TypeHandler(Update, identify), group=-2)
     handlers: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(on_request_button, pattern=REQUEST_BUTTON),
         CallbackQueryHandler(
             _then_stop(retention_ui.on_retention_button), pattern=RETENTION_BUTTON
         ),
         CommandHandler("start", on_invite, filters=new_message & invite),
-        CommandHandler(employee_only, refuse, filters=new_message & ~employee_chats),
+        CommandHandler(employee_only, refuse, filters=new_message & ~linked_chats),
         *(
             CommandHandler(command.name, command_callback(command), filters=from_employee)
             for command in COMMANDS
@@ -156,36 +154,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         MessageHandler(from_employee & filters.COMMAND, command_callback(HELP_COMMAND)),
         MessageHandler(from_employee, on_employee_message),
         # An edit: the original was handled (and relayed) already; not for the policyholder flow.
-        MessageHandler(filters.ChatType.PRIVATE & employee_chats, _ignore),
+        MessageHandler(filters.ChatType.PRIVATE & linked_chats, _ignore),
         CallbackQueryHandler(on_other_button),
     ]
     application.add_handlers(handlers, group=-1)
-
-
-async def who_is_talking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Keep the employee-chat filter true for this private chat exactly when it is an employee's.
-
-    Read for every update rather than cached: each chat's updates run one at a time, so the
-    filter is current for the update that follows, whoever linked the chat in between.
-    """
-    chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE:
-        return
-    async with _sessions(context)() as session:
-        employee_id = await session.scalar(
-            select(Employee.id).where(Employee.telegram_chat_id == chat.id)
-        )
-    chats = _employee_chats(context)
-    if employee_id is None:
-        chats.remove_chat_ids(chat.id)
-    else:
-        chats.add_chat_ids(chat.id)
-
-
-def _employee_chats(context: ContextTypes.DEFAULT_TYPE) -> filters.Chat:
-    chats = context.bot_data[EMPLOYEE_CHATS_KEY]
-    assert isinstance(chats, filters.Chat)
-    return chats
 
 
 def _then_stop(handler: Handler) -> Handler:
@@ -213,7 +185,7 @@ async def on_other_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None
-    if chat is None or chat.id not in _employee_chats(context).chat_ids:
+    if chat is None or chat.id not in employee_chats(context).chat_ids:
         return
     decorate(context.application, "answer to a stray button", query.answer())
     raise ApplicationHandlerStop
@@ -509,7 +481,7 @@ def command_args(message: Message) -> str:
 
 async def _employee(session: AsyncSession, chat_id: int) -> Employee:
     employee = await session.scalar(select(Employee).where(Employee.telegram_chat_id == chat_id))
-    assert employee is not None  # who_is_talking found them for this very update
+    assert employee is not None  # identify found them for this very update
     return employee
 
 

@@ -47,6 +47,7 @@ from bot.services.outbox import enqueue
 from bot.services.phones import format_phone, normalize_phone
 from bot.telegram.context import BotServices, services
 from bot.telegram.delivery import Delivery, Markup, best_effort, decorate, send_or_queue
+from bot.telegram.identity import verified_policyholder
 from bot.telegram.rendering import button_title, inline_keyboard
 
 log = logging.getLogger(__name__)
@@ -142,11 +143,6 @@ async def _log_unverified(update: Update, svc: BotServices, text: str) -> bool:
     return stored is not None
 
 
-async def _verified(svc: BotServices, telegram_user_id: int) -> Policyholder | None:
-    async with session_scope(svc.sessions) as session:
-        return await verification.policyholder_for_telegram(session, telegram_user_id)
-
-
 async def _converse(
     context: ContextTypes.DEFAULT_TYPE,
     chat_id: int,
@@ -185,7 +181,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    policyholder = await _verified(svc, user.id)
+    policyholder = await verified_policyholder(context, user.id)
     if policyholder is None:
         if await _log_unverified(update, svc, message.text or "/start"):
             await _say_unverified(message, context, texts.WELCOME)
@@ -317,7 +313,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     text = message.text or ""
-    policyholder = await _verified(svc, user.id)
+    policyholder = await verified_policyholder(context, user.id)
     if policyholder is not None:
         # Commands other than /start just bring up the greeting and menu.
         said = GREET_PAYLOAD if text.startswith("/") else text
@@ -349,7 +345,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None
     message = query.message
     chat = update.effective_chat
-    policyholder = await _verified(svc, query.from_user.id)
+    policyholder = await verified_policyholder(context, query.from_user.id)
     if (
         policyholder is None
         or chat is None
@@ -452,7 +448,7 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         shown += f" {message.location.latitude:.5f}, {message.location.longitude:.5f}"
     if message.caption:
         shown += f" {message.caption}"
-    policyholder = await _verified(svc, user.id)
+    policyholder = await verified_policyholder(context, user.id)
     if policyholder is None:
         if await _log_unverified(update, svc, shown):
             await _say_unverified(message, context, texts.VERIFY_FIRST)
@@ -493,7 +489,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.edited_message, update.effective_user
     if message is None or user is None:
         return
-    policyholder = await _verified(svc, user.id)
+    policyholder = await verified_policyholder(context, user.id)
     async with session_scope(svc.sessions) as session:
         original = await original_of(
             session, telegram_user_id=user.id, telegram_message_id=message.message_id

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from bot.actions.loan import MIN_LOAN
 from bot.db import session_scope
-from bot.db.models import Employee, Policyholder, Request
+from bot.db.models import Employee, Policy, Policyholder, Request
 from bot.demo.seed import RESERVED_NAMES
 from tests.auxil.fake_telegram import FakeTelegram, SentMessage
 from tests.auxil.stack import RasaServer, Stack, app_stack, rasa_server, seeded_database
@@ -73,6 +74,22 @@ class HolderPool:
         holder = next(h for h in self._free if h.id in ids and h.name not in RESERVED_NAMES)
         self._free.remove(holder)
         return holder
+
+
+async def holders_with_loanable_policies(
+    world: SessionWorld, *, at_least: int, at_most: int | None = None
+) -> set[int]:
+    """Policyholders with ``at_least`` (to ``at_most``) active policies to borrow on: the loan
+    form asks to choose a policy when there are two or more, and skips the question for one."""
+    enough = func.count() >= at_least
+    async with session_scope(world.stack.sessions) as session:
+        rows = await session.scalars(
+            select(Policy.policyholder_id)
+            .where(Policy.status == "active", Policy.loan_limit >= MIN_LOAN)
+            .group_by(Policy.policyholder_id)
+            .having(enough if at_most is None else enough & (func.count() <= at_most))
+        )
+        return set(rows)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     Customer,
     HolderPool,
     SessionWorld,
+    holders_with_loanable_policies,
     reference_in,
     stored_request,
     texts_of,
@@ -310,7 +311,10 @@ async def test_two_policyholders_at_once_each_in_order(
     world: SessionWorld, holders: HolderPool
 ) -> None:
     telegram = world.stack.telegram
-    first, second = Customer(telegram, holders.take()), Customer(telegram, holders.take())
+    # The first asks for a loan: someone with a policy to borrow on, whichever tests ran before
+    # (one policy: those with two are few, and other tests need them).
+    borrower = holders.take_from(await holders_with_loanable_policies(world, at_least=1, at_most=1))
+    first, second = Customer(telegram, borrower), Customer(telegram, holders.take())
     await asyncio.gather(first.verify(), second.verify())
     said = {
         first: ["대출 신청할래요", "취소할게요"],  # the cancel only makes sense after the form

@@ -3,27 +3,18 @@
 import sqlite3
 
 import pytest
-from sqlalchemy import func, select
 
-from bot.actions.loan import MIN_LOAN
 from bot.actions.server import sender_id_for
-from bot.db import session_scope
-from bot.db.models import Policy
-from tests.e2e.conftest import Customer, HolderPool, SessionWorld, reference_in, stored_request
+from tests.e2e.conftest import (
+    Customer,
+    HolderPool,
+    SessionWorld,
+    holders_with_loanable_policies,
+    reference_in,
+    stored_request,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
-
-
-async def holders_with_loanable_policies(world: SessionWorld, *, at_least: int) -> set[int]:
-    """Policyholders the loan form asks to choose a policy (it skips the question for one)."""
-    async with session_scope(world.stack.sessions) as session:
-        rows = await session.scalars(
-            select(Policy.policyholder_id)
-            .where(Policy.status == "active", Policy.loan_limit >= MIN_LOAN)
-            .group_by(Policy.policyholder_id)
-            .having(func.count() >= at_least)
-        )
-        return set(rows)
 
 
 def stored_events(world: SessionWorld, sender_id: str) -> int:
