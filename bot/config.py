@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     telegram_poll_interval: float = 0.0
     # Updates handled at once across chats; one chat's updates always run one after another.
     telegram_concurrency: int = 8
+    # "typing…" shows once an answer has taken this long: most come sooner, and an indicator
+    # that vanishes at once is one Bot API call per message for nothing.
+    telegram_typing_after: float = Field(default=0.5, ge=0)
     telegram_bot_username: str = "milchak_bot"  # for employee invite links
     # Public HTTPS base URL (e.g. https://bot.example.com) that Telegram POSTs updates to, at
     # /telegram; unset = polling. The secret comes back in every POST's header.

@@ -150,28 +150,26 @@ async def _converse(
     *,
     after_storing: list[tuple[str, Callable[[], Awaitable[object]]]] | None = None,
 ) -> None:
-    """One message through the dialogue: stored, then typing… while Rasa thinks, then the
-    answer. ``after_storing`` are cosmetic calls to make once the message is in the ledger."""
+    """One message through the dialogue: stored, then typing… if Rasa thinks for a while, then
+    the answer. ``after_storing`` are cosmetic calls to make once the message is in the ledger."""
     svc = services(context)
     typing: list[asyncio.Task[bool]] = []
+
+    async def typing_if_slow() -> None:
+        await asyncio.sleep(svc.settings.telegram_typing_after)
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
 
     def stored(answering: bool) -> None:
         for what, call in after_storing or []:
             decorate(context.application, what, call())
         if answering:
-            typing.append(
-                decorate(
-                    context.application,
-                    "typing indicator",
-                    context.bot.send_chat_action(chat_id, ChatAction.TYPING),
-                )
-            )
+            typing.append(decorate(context.application, "typing indicator", typing_if_slow()))
 
     outgoing = await handle_message(
         svc.sessions, svc.rasa, inbound, deadlines=svc.deadlines, on_stored=stored
     )
     for task in typing:
-        task.cancel()  # a chat action still on its way would show "typing…" after the answer
+        task.cancel()  # not needed, or still on its way: it would show "typing…" after the answer
     if outgoing:
         await send_outgoing(context, chat_id, outgoing, inbound.policyholder_id)
 

@@ -148,6 +148,7 @@ async def app_stack(
     webhook: bool = False,
     rasa_urls: list[str] | None = None,
     telegram_concurrency: int = 8,
+    typing_after: float = 0.5,
 ) -> AsyncIterator[Stack]:
     """Run the app as `milchak run` does, against the fake Bot API (``rasa_urls``: several
     Rasa replicas, each policyholder on one).
@@ -173,6 +174,7 @@ async def app_stack(
             rasa_url=rasa_url,
             web_port=web_port,
             telegram_concurrency=telegram_concurrency,
+            telegram_typing_after=typing_after,
             outbox_interval=0.2,
             escalation_interval=0.5,
             action_token=SecretStr(ACTION_TOKEN),

@@ -275,6 +275,37 @@ async def test_repeated_update_is_processed_once(world: SessionWorld, holders: H
     assert count == 1
 
 
+@pytest.mark.parametrize(("typing_after", "first_update_id"), [(0.0, 3_000_000), (60.0, 3_100_000)])
+async def test_typing_shows_only_once_an_answer_takes_a_while(
+    world: SessionWorld, holders: HolderPool, typing_after: float, first_update_id: int
+) -> None:
+    """With no patience every message shows "typing…" while Rasa thinks; with a minute, a
+    quick answer needs none (a Bot API call less per message)."""
+    async with app_stack(
+        database_url=world.database_url,
+        rasa_url=world.rasa.url,  # its actions go to the session stack's web server
+        web_port=free_port(),
+        serve_web=False,
+        first_update_id=first_update_id,
+        workers=False,
+        typing_after=typing_after,
+    ) as stack:
+        customer = Customer(stack.telegram, holders.take())
+        await customer.verify()
+        for text in ["안녕하세요", "내 보험 뭐 있는지 알려주세요", "고마워요"]:
+            assert await customer.say(text)
+        typing = [
+            call
+            for call in stack.telegram.calls_to("sendChatAction")
+            if call.params.get("chat_id") == customer.user_id
+        ]
+    if typing_after:
+        assert typing == []
+    else:
+        # Each is sent as soon as the message is stored; one may lose the race to its answer.
+        assert len(typing) >= 2 and all(c.params.get("action") == "typing" for c in typing)
+
+
 async def test_rasa_down_still_reaches_a_person(world: SessionWorld, holders: HolderPool) -> None:
     holder = holders.take()
     dead_rasa = f"http://127.0.0.1:{free_port()}"
