@@ -148,7 +148,7 @@ async def app_stack(
     webhook: bool = False,
     rasa_urls: list[str] | None = None,
     telegram_concurrency: int = 8,
-    typing_after: float = 0.5,
+    typing_after: float = 0.0,  # "typing…" on every message, so the fault tests meet it
 ) -> AsyncIterator[Stack]:
     """Run the app as `milchak run` does, against the fake Bot API (``rasa_urls``: several
     Rasa replicas, each policyholder on one).

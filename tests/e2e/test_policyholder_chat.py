@@ -290,7 +290,7 @@ async def test_typing_shows_only_once_an_answer_takes_a_while(
         workers=False,
         typing_after=typing_after,
     ) as stack:
-        customer = Customer(stack.telegram, holders.take())
+        customer = Customer(stack.telegram, holders.take_last())
         await customer.verify()
         for text in ["안녕하세요", "내 보험 뭐 있는지 알려주세요", "고마워요"]:
             assert await customer.say(text)
