@@ -29,11 +29,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench._stack import SENTENCES, policyholders, rasa_settings, verify_all
+from bench._stack import SENTENCES, policyholders, separate_process, verify_all
 from bot.db import session_scope
 from bot.db.models import Contact
 from tests.auxil.fake_telegram import FakeTelegram
-from tests.auxil.running import RunningMilchak, milchak_run_with_rasa
+from tests.auxil.running import RunningMilchak
 from tests.auxil.stack import seeded_database
 
 FIRST_USER_ID = 8_500_001
@@ -119,14 +119,9 @@ async def soak(
         tmp = Path(tmp_name)
         database_url, sessions = await seeded_database(tmp / "soak.db")
         holders = await policyholders(sessions, users)
-        async with (
-            rasa_settings(tmp, rasa_replicas, redis_url) as settings,
-            FakeTelegram() as telegram,
-            milchak_run_with_rasa(
-                telegram, tmp, database_url, rasa_replicas=rasa_replicas, **settings
-            ) as run,
-        ):
-            await run.wait_ready(within=600)
+        async with separate_process(
+            tmp, database_url, rasa_replicas=rasa_replicas, redis_url=redis_url
+        ) as (telegram, run, _client):
             ids = [FIRST_USER_ID + n for n in range(users)]
             for chunk in range(0, users, 20):  # a few at a time: verification is not measured
                 await verify_all(telegram, ids[chunk : chunk + 20], holders[chunk : chunk + 20])

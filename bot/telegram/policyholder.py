@@ -153,23 +153,29 @@ async def _converse(
     """One message through the dialogue: stored, then typing… if Rasa thinks for a while, then
     the answer. ``after_storing`` are cosmetic calls to make once the message is in the ledger."""
     svc = services(context)
-    typing: list[asyncio.Task[bool]] = []
+    answered = asyncio.Event()
 
     async def typing_if_slow() -> None:
-        await asyncio.sleep(svc.settings.telegram_typing_after)
+        try:
+            await asyncio.wait_for(answered.wait(), svc.settings.telegram_typing_after)
+            return  # answered in time: no indicator
+        except TimeoutError:
+            pass
+        # Never cancelled once started: a request cut off mid-way costs its pooled connection.
         await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
 
     def stored(answering: bool) -> None:
         for what, call in after_storing or []:
             decorate(context.application, what, call())
         if answering:
-            typing.append(decorate(context.application, "typing indicator", typing_if_slow()))
+            decorate(context.application, "typing indicator", typing_if_slow())
 
-    outgoing = await handle_message(
-        svc.sessions, svc.rasa, inbound, deadlines=svc.deadlines, on_stored=stored
-    )
-    for task in typing:
-        task.cancel()  # not needed, or still on its way: it would show "typing…" after the answer
+    try:
+        outgoing = await handle_message(
+            svc.sessions, svc.rasa, inbound, deadlines=svc.deadlines, on_stored=stored
+        )
+    finally:
+        answered.set()
     if outgoing:
         await send_outgoing(context, chat_id, outgoing, inbound.policyholder_id)
 

@@ -646,8 +646,10 @@ class FakeTelegram:
         """Wait until at least ``count`` messages were sent to ``chat_id``; return them all."""
 
         def find() -> list[SentMessage] | None:
-            messages = self.sent(chat_id)
-            return messages if len(messages) >= count else None
+            # Counted before copied: every waiter runs this on every Bot API call.
+            if len(self._messages_by_chat.get(chat_id, ())) < count:
+                return None
+            return self.sent(chat_id)
 
         return await self._wait(find, timeout, f"{count} messages to {chat_id}")
 
