@@ -1,9 +1,9 @@
 """The event loop of the long-running commands (`milchak run`, `milchak chat`, `milchak web`).
 
 uvloop where it is installed (a dependency everywhere but Windows, which it does not support):
-the app's CPU goes mostly to sockets, HTTP and callbacks, which uvloop runs in C. Profiled at
-15 messages/s (stop 21), asyncio's own loop and transports took about a fifth of the app's
-CPU. Tests run their stacks on asyncio's loop, and `milchak run` subprocesses on this one.
+a profile of the app at 15 messages/s put most of its CPU in sockets, HTTP and callbacks, which
+uvloop runs in C. Tests run their in-process stacks on asyncio's loop; the tests that start
+`milchak run` as a subprocess run it on this one.
 """
 
 import asyncio
