@@ -20,9 +20,10 @@ Both print messages/s and p50/p90/p99 in ms. ``--app`` says where the app runs:
   and the policyholders stay in this process, as Telegram and its users are elsewhere too;
 - ``inline``: the app in this process, next to the fake Bot API and the policyholders (one
   process's CPU for all three; Rasa's trackers in SQLite).
- ``--long N`` then has one policyholder send N
-messages and prints the end-to-end turn time around the 1st, 100th and N-th message (mean of
-ten turns each), to see whether a turn gets dearer as the conversation grows. The machine's
+
+``--long N`` then has one policyholder send N messages and prints the end-to-end turn time
+around the 1st, 100th and N-th message (mean of ten turns each), to see whether a turn gets
+dearer as the conversation grows. The machine's
 1-minute load average is printed next to each figure: other processes share the cores.
 """
 
