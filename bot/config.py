@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.tracker_store import DEFAULT_SESSION_EVENTS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # What Telegram accepts as a webhook's secret_token.
@@ -58,8 +60,9 @@ class Settings(BaseSettings):
     rasa_tracker_url: str = "sqlite:///./milchak-trackers.db"
     # Rasa starts a new session (slots carried over) once the current one holds this many events
     # and the bot waits for no answer (bot.rasa_tracker_store): a turn's cost stays flat however
-    # long a chat grows. About 8 events a turn: 200 is some 25 turns.
-    rasa_session_events: int = Field(default=200, ge=20)
+    # long a chat grows. About 8 events a turn: 40 is some five turns. Rasa replays, and posts to
+    # every action, the whole session each turn: at 200, 8 senders got 16 msg/s; at 40, 22.
+    rasa_session_events: int = Field(default=DEFAULT_SESSION_EVENTS, ge=20)
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     # Rasa sends this with every custom-action call (endpoints.yml); /actions/webhook refuses

@@ -40,7 +40,7 @@ from bot.open_questions import SKIPPED_ACTIONS, question_open
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SESSION_EVENTS = 200
+DEFAULT_SESSION_EVENTS = 40  # bot.tracker_store's (this module cannot import the app's)
 # What Rasa's latest-session lookup and its read of that session filter on.
 SESSION_INDEXES = {
     "ix_events_sender_type_time": "sender_id, type_name, timestamp",

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 SETTING = "MILCHAK_RASA_TRACKER_URL"
 DIALECTS = ("sqlite", "postgresql")  # what Rasa's virtualenv has drivers for
-DEFAULT_SESSION_EVENTS = 200  # the default of the setting rasa_session_events
+# The default of the setting rasa_session_events: about five turns (see bot/config.py).
+DEFAULT_SESSION_EVENTS = 40
 EVENTS_TABLE = "events"  # Rasa's SQLTrackerStore keeps every tracker in this one table
 # Async drivers of the app's own virtualenv, for clearing the store (Rasa's drivers are sync).
 _APP_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}

@@ -23,8 +23,8 @@ from tests.auxil.staff import Holder
 
 KIM_CHAT_ID = 900001  # 김영환 기획부장, 이영숙's employee
 QUIET_SECONDS = 0.4
-# Rasa starts a new session (bot.rasa_tracker_store) every few turns here instead of every ~25,
-# so every end-to-end conversation also runs across session starts.
+# Rasa starts a new session (bot.rasa_tracker_store) every few turns, as in production, so every
+# end-to-end conversation also runs across session starts; pinned here, whatever the default.
 E2E_SESSION_EVENTS = 40
 
 

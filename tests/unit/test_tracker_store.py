@@ -19,6 +19,7 @@ from bot.db import create_engine_and_sessions
 from bot.lock_store import lock_store_environment
 from bot.runner import rasa_environment
 from bot.tracker_store import (
+    DEFAULT_SESSION_EVENTS,
     TrackerDatabase,
     clear_trackers,
     tracker_database,
@@ -141,7 +142,7 @@ def test_rasa_reads_our_endpoints_as_the_same_database(tmp_path: Path) -> None:
         ("bot.rasa_tracker_store.SessionRollingTrackerStore", _parts(expected))
         for expected in urls.values()
     ]
-    assert all(extra == {"session_events": "200"} for _, _, extra in seen)
+    assert all(extra == {"session_events": str(DEFAULT_SESSION_EVENTS)} for _, _, extra in seen)
 
 
 def _rasa_reads_endpoints(
