@@ -71,7 +71,8 @@ class HolderPool:
 
     def take_from(self, ids: Collection[int]) -> Holder:
         """The first free holder whose id is in ``ids`` (not one of the demo's fixed holders)."""
-        holder = next(h for h in self._free if h.id in ids and h.name not in RESERVED_NAMES)
+        holder = next((h for h in self._free if h.id in ids and h.name not in RESERVED_NAMES), None)
+        assert holder is not None, f"no free holder left among {len(ids)} that fit"
         self._free.remove(holder)
         return holder
 
