@@ -3,13 +3,52 @@
 A savepoint cannot guard an insert on SQLite: pysqlite begins a transaction only at the first
 write, so a SAVEPOINT issued before it is the outermost transaction and its RELEASE commits the
 caller's work early. Letting the database skip the conflicting row needs no savepoint at all.
+
+The dialects' own ``insert().on_conflict_do_nothing()`` has no cache key (SQLAlchemy 2.0 leaves
+its "on conflict" constructs out of the compilation cache), so every execution compiled the
+statement afresh: the ledger's insert of every inbound message among them. The clause here says
+what SQL it renders in its cache key, and SQLite and PostgreSQL spell it the same way.
 """
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.visitors import InternalTraversal
+
+
+class OnConflictDoNothing(ClauseElement):
+    """``ON CONFLICT [(columns)] DO NOTHING``; its cache key is the column names it renders."""
+
+    __visit_name__ = "milchak_on_conflict_do_nothing"
+    _traverse_internals = [("columns", InternalTraversal.dp_string_list)]  # noqa: RUF012
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+
+
+@compiles(OnConflictDoNothing)
+def _render_on_conflict(element: OnConflictDoNothing, compiler: SQLCompiler, **kw: Any) -> str:
+    if not element.columns:
+        return "ON CONFLICT DO NOTHING"
+    target = ", ".join(compiler.preparer.quote(column) for column in element.columns)
+    return f"ON CONFLICT ({target}) DO NOTHING"
+
+
+class InsertUnlessConflict(Insert):
+    """An INSERT whose conflicting row is skipped; cached like any plain insert."""
+
+    inherit_cache = True  # the clause is in Insert's cache key (its post-values clause)
+
+    def __init__(self, model: Any, unique: InstrumentedAttribute[Any] | None) -> None:
+        super().__init__(model)
+        self._post_values_clause = OnConflictDoNothing(
+            [] if unique is None else [unique.expression.name]
+        )
 
 
 async def insert_unless_conflict(
@@ -19,11 +58,6 @@ async def insert_unless_conflict(
 
     With ``unique=None`` a conflict on any of the table's unique indexes skips the row.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**values)
-    if unique is None:
-        statement = statement.on_conflict_do_nothing()
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=[unique])
-    result: int | None = await session.scalar(statement.returning(model.id))
+    statement = InsertUnlessConflict(model, unique).values(**values).returning(model.id)
+    result: int | None = await session.scalar(statement)
     return result
