@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock, metrics, texts
@@ -27,7 +27,7 @@ from bot.db.models import (
     RequestKind,
 )
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
-from bot.services.ledger import link_to_request, record_contact, record_inbound_once
+from bot.services.ledger import record_contact, record_inbound_once
 from bot.services.masking import mask_personal_numbers
 from bot.services.outbox import enqueue
 from bot.services.relay import consume_policyholder_text
@@ -163,12 +163,6 @@ async def handle_message(
         )
         if contact_id is None:
             return None
-        # Requests the actions open during this turn have larger ids than any existing one.
-        last_request_id = await session.scalar(
-            select(func.coalesce(func.max(Request.id), 0)).where(
-                Request.policyholder_id == policyholder.id
-            )
-        )
         # While an employee has taken over (or a rating comment is due), the bot stays silent.
         consumed = await consume_policyholder_text(
             session, policyholder=policyholder, text=inbound.text, contact_id=contact_id
@@ -190,23 +184,15 @@ async def handle_message(
         return await _rasa_down(sessions, inbound, contact_id, deadlines)
 
     async with session_scope(sessions) as session:
-        # The message's row learns what Rasa understood; the request an action linked to it
-        # (one that knew the turn) comes back with it.
-        linked = await session.scalar(
+        # The message's row learns what Rasa understood. An action that opened a request this
+        # turn claimed the message for it (``bot.services.turns``: the turn is in the message's
+        # metadata), so the request comes back with the row, for the replies to be linked too.
+        request_id = await session.scalar(
             update(Contact)
             .where(Contact.id == contact_id)
             .values(intent=parse.intent, confidence=parse.confidence)
             .returning(Contact.request_id)
         )
-        # Otherwise a request the actions opened during this turn is linked to both sides.
-        request_id = linked or await session.scalar(
-            select(Request.id)
-            .where(Request.policyholder_id == inbound.policyholder_id, Request.id > last_request_id)
-            .order_by(Request.id.desc())
-            .limit(1)
-        )
-        if request_id is not None and linked is None:
-            await link_to_request(session, contact_id, request_id)
         return await record_replies(
             session,
             policyholder_id=inbound.policyholder_id,
