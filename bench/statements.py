@@ -58,9 +58,10 @@ def kind(statement: str) -> str:
 async def measure(messages: int, show: bool) -> None:
     counts = Counts()
     with tempfile.TemporaryDirectory() as tmp:
-        async with verified_chats(
-            Path(tmp), users=1, first_user_id=FIRST_USER_ID
-        ) as (stack, (user,)):
+        async with verified_chats(Path(tmp), users=1, first_user_id=FIRST_USER_ID) as (
+            stack,
+            (user,),
+        ):
             telegram = stack.telegram
             for warm_up in SENTENCES:  # compile and cache every statement first
                 before = len(telegram.sent(user))

@@ -13,6 +13,7 @@ from bot.services.chat_claims import ChatClaims
 from bot.services.ledger import record_bot_notice, update_was_stored
 from bot.services.sla import Deadlines
 from bot.telegram import employee, policyholder, webhook
+from bot.telegram.aiohttp_request import AiohttpRequest
 from bot.telegram.context import SERVICES_KEY, BotServices, services
 from bot.telegram.ordering import ChatOrderedUpdateProcessor
 
@@ -44,6 +45,9 @@ def build_application(
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
+        # aiohttp instead of httpx under the Bot API calls: see bot/telegram/aiohttp_request.py.
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         # Chats no longer wait for each other (Rasa takes up to ~0.6 s a message); within a
         # chat, updates still run one at a time in arrival order.
         .concurrent_updates(
