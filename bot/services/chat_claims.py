@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
 from bot.db.engine import session_scope
+from bot.db.inserts import Upsert
 from bot.db.models import ChatClaim
 
 log = logging.getLogger(__name__)
@@ -66,17 +66,20 @@ class ChatClaims:
             await self._upsert(session, chat_id, update_id)
 
     async def _upsert(self, session: AsyncSession, chat_id: int, update_id: int) -> None:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         now = clock.now()
-        values = {"owner": self.owner, "holding": False, "lease_until": now + self._until()}
         await session.execute(
-            dialect.insert(ChatClaim)
-            .values(chat_id=chat_id, update_id=update_id, **values)
-            .on_conflict_do_update(
-                index_elements=["chat_id", "update_id"],
-                set_=values,
+            Upsert(
+                ChatClaim,
+                target=[ChatClaim.chat_id, ChatClaim.update_id],
+                refresh=[ChatClaim.owner, ChatClaim.holding, ChatClaim.lease_until],
                 # A re-sent update another replica is handling right now keeps its holder.
-                where=or_(ChatClaim.holding.is_(False), ChatClaim.lease_until < now),
+                condition=or_(ChatClaim.holding.is_(False), ChatClaim.lease_until < now),
+            ).values(
+                chat_id=chat_id,
+                update_id=update_id,
+                owner=self.owner,
+                holding=False,
+                lease_until=now + self._until(),
             )
         )
 

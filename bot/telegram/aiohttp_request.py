@@ -55,6 +55,9 @@ class AiohttpRequest(BaseRequest):
                     limit=self._pool_size, keepalive_timeout=KEEPALIVE_SECONDS
                 ),
                 headers={"User-Agent": self.USER_AGENT},
+                # Like httpx: HTTPS_PROXY / NO_PROXY from the environment apply (a host that
+                # reaches Telegram only through a proxy keeps working).
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:

@@ -173,6 +173,16 @@ async def test_complaint_policy_question_callback_suggestion(
     request = await stored_request(world, reference_in(complaint))
     assert request.kind == "complaint" and request.details["category"] == "보험금 지급"
     assert request.details["text"] == "보험금 청구한 지 한 달이 넘었는데 아직도 안 들어왔어요"
+    # The press that opened it and the answer that gave its reference are linked to it (the
+    # action claimed the turn; the app reads the link back with the parse).
+    async with session_scope(world.stack.sessions) as session:
+        linked = (
+            await session.execute(
+                select(Contact.direction, Contact.text).where(Contact.request_id == request.id)
+            )
+        ).all()
+    assert ("in", "[버튼] 보험금 지급") in linked
+    assert any(direction == "out" and request.reference in text for direction, text in linked)
 
     policies = await customer.say("내 보험 뭐 있는지 알려주세요")
     assert "KL-" in policies[-1].text and "다음 납입일" in policies[-1].text

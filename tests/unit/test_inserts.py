@@ -1,13 +1,16 @@
-"""``insert_unless_conflict``: skips the conflicting row, on both databases, from a cached
-compilation (the dialects' own on-conflict insert is compiled anew on every execution)."""
+"""``bot.db.inserts``: the conflicting row is skipped (``insert_unless_conflict``) or refreshed
+where a condition holds (``Upsert``), on both databases, from a cached compilation (the
+dialects' own on-conflict inserts are compiled anew on every execution)."""
 
-from sqlalchemy import event, func, select
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db import session_scope
-from bot.db.inserts import InsertUnlessConflict, insert_unless_conflict
-from bot.db.models import Contact
+from bot.db.inserts import InsertUnlessConflict, Upsert, insert_unless_conflict
+from bot.db.models import ChatClaim, Contact
 
 
 def _inbound(update_id: int, text: str) -> dict[str, object]:
@@ -69,3 +72,49 @@ def test_both_dialects_render_the_conflict_target() -> None:
         )
     anywhere = InsertUnlessConflict(Contact, None).values(text="x")
     assert str(anywhere.compile(dialect=sqlite.dialect())).endswith("ON CONFLICT DO NOTHING")
+
+
+def _claim(owner: str, *, now: datetime, holding: bool = False) -> Upsert:
+    """The chat claim's statement: a conflicting row not held, or whose lease ran out, is taken."""
+    statement = Upsert(
+        ChatClaim,
+        target=[ChatClaim.chat_id, ChatClaim.update_id],
+        refresh=[ChatClaim.owner, ChatClaim.holding, ChatClaim.lease_until],
+        condition=or_(ChatClaim.holding.is_(False), ChatClaim.lease_until < now),
+    )
+    return statement.values(
+        chat_id=1,
+        update_id=2,
+        owner=owner,
+        holding=holding,
+        lease_until=now + timedelta(seconds=30),
+    )
+
+
+async def test_an_upsert_refreshes_the_row_only_where_its_condition_holds(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    cache_states: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO chat_claims"):
+            cache_states.append(context.cache_hit.name)
+
+    async def holder() -> tuple[str, bool]:
+        async with sessions() as session:
+            row = (await session.execute(select(ChatClaim.owner, ChatClaim.holding))).one()
+        return row.owner, row.holding
+
+    start = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    for owner, seconds, holding, expected in (
+        ("a", 0, True, ("a", True)),  # a new row: inserted as it is
+        ("b", 10, False, ("a", True)),  # held, lease running: a keeps it
+        ("c", 40, False, ("c", False)),  # held, lease ran out: c takes it
+    ):
+        async with session_scope(sessions) as session:
+            await session.execute(
+                _claim(owner, now=start + timedelta(seconds=seconds), holding=holding)
+            )
+        assert await holder() == expected
+    assert cache_states == ["CACHE_MISS", "CACHE_HIT", "CACHE_HIT"]
