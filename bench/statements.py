@@ -38,7 +38,7 @@ class Counts:
 
     def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if self.counting:
-            self.statements[_WORDS.sub(" ", statement.strip())[:160]] += 1
+            self.statements[_WORDS.sub(" ", statement.strip())] += 1
 
     def _commit(self, conn: Any) -> None:
         if self.counting:
@@ -90,7 +90,7 @@ async def measure(messages: int, show: bool) -> None:
     print("  Bot API calls " + ", ".join(f"{m} {n * per:.2f}" for m, n in calls.most_common()))
     if show:
         for statement, n in counts.statements.most_common():
-            print(f"{n * per:5.2f}  {statement}")
+            print(f"{n * per:5.2f}  {statement[:160]}")
 
 
 def main() -> None:

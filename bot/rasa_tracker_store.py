@@ -194,9 +194,16 @@ class EventQueries:
             .scalar_subquery()
         )
         # Rasa's condition: at or after the latest session start, or every event when the
-        # conversation never started a session.
-        in_session = sa.or_(events.c.timestamp >= session_start, session_start.is_(None))
+        # conversation never started a session. Rasa spells the second case "or the start is
+        # null", which no index can serve: the database then walked the sender's whole history
+        # (1 ms at 5,000 events on SQLite). A start of minus infinity means the same and leaves
+        # a range on the (sender_id, timestamp) index.
+        in_session = events.c.timestamp >= sa.func.coalesce(session_start, float("-inf"))
         self.every_session = sa.select(events.c.data).where(of_sender).order_by(events.c.id)
-        self.session = self.every_session.where(in_session)
+        # Ordered by ``id + 0``, the same order: SQLite would otherwise walk the sender's
+        # (id-ordered) index to spare itself sorting a session's few dozen rows.
+        self.session = (
+            sa.select(events.c.data).where(of_sender, in_session).order_by(events.c.id + 0)
+        )
         self.stored = sa.select(sa.func.count()).select_from(events).where(of_sender, in_session)
         self.insert = events.insert()
