@@ -22,6 +22,19 @@ def _inbound(update_id: int, text: str) -> dict[str, object]:
     }
 
 
+def compilations(engine: AsyncEngine, prefix: str) -> list[str]:
+    """How SQLAlchemy's statement cache served each execution of statements starting with
+    ``prefix`` (CACHE_MISS, CACHE_HIT, NO_CACHE_KEY …), filled in as they run."""
+    states: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(prefix):
+            states.append(context.cache_hit.name)
+
+    return states
+
+
 async def test_a_repeated_unique_value_is_skipped_and_the_rest_kept(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -46,12 +59,7 @@ async def test_a_repeated_unique_value_is_skipped_and_the_rest_kept(
 async def test_the_second_execution_reuses_the_compiled_statement(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    cache_states: list[str] = []
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO contacts"):
-            cache_states.append(context.cache_hit.name)
+    cache_states = compilations(engine, "INSERT INTO contacts")
 
     for update_id in (11, 12):
         async with session_scope(sessions) as session:
@@ -94,12 +102,7 @@ def _claim(owner: str, *, now: datetime, holding: bool = False) -> Upsert:
 async def test_an_upsert_refreshes_the_row_only_where_its_condition_holds(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    cache_states: list[str] = []
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO chat_claims"):
-            cache_states.append(context.cache_hit.name)
+    cache_states = compilations(engine, "INSERT INTO chat_claims")
 
     async def holder() -> tuple[str, bool]:
         async with sessions() as session:
