@@ -98,7 +98,7 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, data=_body(request_data, files), timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's own timeouts are TimeoutErrors too
@@ -107,11 +107,11 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
 
-def _body(request_data: RequestData | None) -> Any:
-    """Form-encoded parameters, or multipart with the files, as ``HTTPXRequest`` sends them."""
+def _body(request_data: RequestData | None, files: dict[str, Any] | None) -> Any:
+    """Form-encoded parameters, or multipart with the files, as ``HTTPXRequest`` sends them
+    (``files``: the request's multipart data, built once by the caller)."""
     if request_data is None:
         return None
-    files = request_data.multipart_data
     if not files:
         return request_data.json_parameters
     form = aiohttp.FormData()
